@@ -1,0 +1,93 @@
+"""Stage ``build_sft_data``: the SFT datasets of every arm, from the model's own samples and reflections.
+
+Each dataset named in the config's ``sft_data`` is one of two kinds:
+
+- ``traces``: SkillFactory silver traces (see :mod:`skillfactory.traces`), with the format switches
+  ``reflections`` and ``last_correct`` for the ablations;
+- ``star``: the STaR baseline, the model's own correct single responses to their own prompts, as many rows as the
+  dataset named by ``match_rows`` (drawn with replacement only if there are fewer correct responses).
+
+Output per dataset: a JSONL in TRL's conversational prompt-completion format (``prompt``: the user message,
+``completion``: the assistant message) plus ``question_id`` and ``n_samples``; and a stats JSON.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import statistics
+from collections import Counter
+
+from skillfactory.cli import parse_stage_args
+from skillfactory.io import read_jsonl, write_json, write_jsonl
+from skillfactory.prompts import task_prompt
+from skillfactory.tasks import get_task
+from skillfactory.traces import build_traces
+
+log = logging.getLogger("build_sft_data")
+
+
+def chat_row(prompt: list[dict], completion: str, question_id: str, n_samples: int) -> dict:
+    return {
+        "prompt": prompt,
+        "completion": [{"role": "assistant", "content": completion}],
+        "question_id": question_id,
+        "n_samples": n_samples,
+    }
+
+
+def trace_rows(rows: list[dict], fmt: dict, template: str, seed: int) -> list[dict]:
+    return [
+        chat_row(task_prompt(get_task(t["example"]["task"]), t["example"], template), t["trace"], t["question_id"], t["n_samples"])
+        for t in build_traces(rows, fmt, seed)
+    ]
+
+
+def star_rows(rows: list[dict], n_rows: int, seed: int) -> list[dict]:
+    """``n_rows`` of the model's own correct responses, each with the prompt it answered."""
+    rng = random.Random(f"star-{seed}")
+    correct = [r for r in rows if r["correct"]]
+    if not correct:
+        return []
+    chosen = rng.sample(correct, n_rows) if n_rows <= len(correct) else rng.choices(correct, k=n_rows)
+    return [chat_row(r["prompt"], r["response"], r["question_id"], 1) for r in chosen]
+
+
+def dataset_stats(rows: list[dict]) -> dict:
+    lengths = [len(r["completion"][0]["content"]) for r in rows]
+    return {
+        "rows": len(rows),
+        "questions": len({r["question_id"] for r in rows}),
+        "rows_per_n_samples": dict(sorted(Counter(r["n_samples"] for r in rows).items())),
+        "verdicts_correct": sum(r["completion"][0]["content"].count("<verdict>Correct</verdict>") for r in rows),
+        "verdicts_incorrect": sum(r["completion"][0]["content"].count("<verdict>Incorrect</verdict>") for r in rows),
+        "mean_completion_chars": statistics.fmean(lengths) if lengths else 0.0,
+    }
+
+
+def build_datasets(rows: list[dict], specs: dict, template: str, seed: int) -> dict[str, list[dict]]:
+    """Trace datasets first, so that a ``star`` dataset can match the size of the one it names."""
+    out = {}
+    for name, spec in sorted(specs.items(), key=lambda kv: kv[1]["kind"] == "star"):
+        if spec["kind"] == "traces":
+            out[name] = trace_rows(rows, spec, template, seed)
+        else:
+            out[name] = star_rows(rows, len(out[spec["match_rows"]]), seed)
+    return out
+
+
+def main(argv=None) -> None:
+    args = parse_stage_args(__doc__, ["reflections", "outdir"], argv)
+    p = args.params
+    rows = read_jsonl(args.reflections)
+    for name, data in build_datasets(rows, p["sft_data"], p["prompt_template"], p["seed"]).items():
+        if not data:
+            raise SystemExit(f"dataset {name!r} is empty: no question kept enough correctly verified answers")
+        write_jsonl(f"{args.outdir}/{name}.jsonl", data)
+        stats = dataset_stats(data)
+        write_json(f"{args.outdir}/{name}.stats.json", stats)
+        log.info("%s: %s", name, stats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""Validation of the workflow configuration, run by the Snakefile before any job is planned.
+
+The JSON schema checks types, ranges and unknown or missing keys; :func:`cross_checks` adds the rules that relate
+two keys. Every error names the offending key as a dotted path, so that a typo is found without reading code.
+"""
+
+from __future__ import annotations
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """The configuration does not match the schema or its cross-key rules."""
+
+
+def _path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "<top level>"
+
+
+def schema_errors(config: dict, schema: dict) -> list[str]:
+    """Readable schema violations, each prefixed with the key it concerns."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    # When a shared sub-schema (allOf) fails, its keys also count as "unevaluated": that second error only repeats
+    # the first, so it is shown only when it is the sole problem of its object.
+    failing = {_path(e) for e in errors if e.validator != "unevaluatedProperties"}
+    return [
+        f"config key '{_path(e)}': {e.message}"
+        for e in errors
+        if e.validator != "unevaluatedProperties" or not any(f.startswith(_path(e)) for f in failing)
+    ]
+
+
+def cross_checks(config: dict) -> list[str]:
+    """Rules between keys that a JSON schema cannot express."""
+    errors = []
+    grpo = config["grpo"]
+    if grpo["batch_size"] % grpo["num_generations"]:
+        errors.append("config key 'grpo.batch_size': must be a multiple of grpo.num_generations")
+    if config["prompts"]["main_style"] not in config["prompts"]["styles"]:
+        errors.append("config key 'prompts.main_style': must name one of prompts.styles")
+    pretrain = config["pretrain"]
+    if len(pretrain["p_correct"]) != len(pretrain["attempt_n_numbers"]):
+        errors.append("config key 'pretrain.p_correct': needs one entry per pretrain.attempt_n_numbers")
+    if pretrain["model"]["hidden_size"] % pretrain["model"]["num_heads"]:
+        errors.append("config key 'pretrain.model.num_heads': must divide pretrain.model.hidden_size")
+    datasets = config["sft_data"]
+    for name, spec in datasets.items():
+        if spec["kind"] == "star" and datasets.get(spec["match_rows"], {}).get("kind") != "traces":
+            errors.append(f"config key 'sft_data.{name}.match_rows': must name a traces dataset in sft_data")
+    for arm, spec in config["arms"].items():
+        if spec["sft_data"] is not None and spec["sft_data"] not in datasets:
+            errors.append(f"config key 'arms.{arm}.sft_data': must be null or a dataset in sft_data")
+    for name, spec in {"train_set": config["train_set"], **config["eval_sets"]}.items():
+        if spec["task"] not in config["task_params"]:
+            errors.append(f"config key '{name}.task': no task_params for task {spec['task']!r}")
+    return errors
+
+
+def validate_config(config: dict, schema_path: str) -> None:
+    """Raise :class:`ConfigError` listing every problem; cross-key rules run only on a schema-valid config."""
+    with open(schema_path) as f:
+        schema = yaml.safe_load(f)
+    errors = schema_errors(config, schema) or cross_checks(config)
+    if errors:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(errors))

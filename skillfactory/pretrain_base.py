@@ -1,0 +1,93 @@
+"""Stage ``pretrain_base``: build the nano base model from scratch (corpus, tokenizer, weights).
+
+Runs only when the config names no hub model. The output folder holds a Llama-architecture causal LM, its fast
+tokenizer with a chat template, ``corpus_stats.json`` and ``curves.csv``.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections import Counter
+
+import torch
+from datasets import Dataset
+from transformers import LlamaConfig, LlamaForCausalLM
+from trl import SFTConfig, SFTTrainer
+
+from skillfactory.cli import parse_stage_args
+from skillfactory.io import read_jsonl, write_json
+from skillfactory.modeling import set_threads
+from skillfactory.prompts import parse_verdict
+from skillfactory.nano.corpus import build_corpus
+from skillfactory.nano.tokenizer import train_tokenizer
+from skillfactory.tasks import get_task
+from skillfactory.training import save_model, trainer_arguments, write_curves
+
+log = logging.getLogger("pretrain_base")
+
+
+def build_model(arch: dict, tokenizer) -> LlamaForCausalLM:
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=arch["hidden_size"],
+        intermediate_size=arch["intermediate_size"],
+        num_hidden_layers=arch["num_layers"],
+        num_attention_heads=arch["num_heads"],
+        num_key_value_heads=arch["num_heads"],
+        max_position_embeddings=arch["max_positions"],
+        tie_word_embeddings=True,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=None,
+    )
+    return LlamaForCausalLM(config)
+
+
+def corpus_text(document: dict) -> str:
+    return "\n".join(m["content"] for m in document["prompt"] + document["completion"])
+
+
+def main(argv=None) -> None:
+    args = parse_stage_args(__doc__, ["tasks", "output"], argv)
+    p = args.params
+    set_threads(p["threads"])
+    torch.manual_seed(p["seed"])
+    exclude = set()
+    for path in args.tasks.split(","):
+        rows = read_jsonl(path)
+        exclude |= {get_task(r["task"]).key(r) for r in rows}
+    documents = build_corpus(p["pretrain"], p["countdown"], p["prompts"], p["seed"], exclude)
+    verdicts = Counter(parse_verdict(d["completion"][0]["content"]) for d in documents)
+    tokenizer = train_tokenizer((corpus_text(d) for d in documents), p["pretrain"]["vocab_size"])
+    model = build_model(p["pretrain"]["model"], tokenizer)
+    log.info("nano model: %.2fM parameters, vocabulary %d", model.num_parameters() / 1e6, len(tokenizer))
+    recipe = p["pretrain"]["train"]
+    with tempfile.TemporaryDirectory() as scratch:
+        config = SFTConfig(
+            **trainer_arguments(recipe, p["seed"], scratch),
+            num_train_epochs=recipe["epochs"],
+            max_length=recipe["max_length"],
+            completion_only_loss=True,
+        )
+        trainer = SFTTrainer(
+            model=model, args=config, train_dataset=Dataset.from_list(documents), processing_class=tokenizer
+        )
+        trainer.train()
+    save_model(model, tokenizer, args.output)
+    write_curves(trainer.state.log_history, f"{args.output}/curves.csv")
+    write_json(
+        f"{args.output}/corpus_stats.json",
+        {
+            "documents": len(documents),
+            "attempt_documents": verdicts[None],
+            "verifications_correct": verdicts[True],
+            "verifications_incorrect": verdicts[False],
+            "parameters": model.num_parameters(),
+            "vocabulary": len(tokenizer),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,21 @@
+"""Counting skill use in a response from its tags, which needs no judge model.
+
+>>> count_attempts("<think><sample>a</sample><reflect>r</reflect><sample>b</sample></think>")
+2
+>>> count_attempts("plain answer <answer>1</answer>")
+1
+>>> count_verifications("plain answer")
+0
+"""
+
+from __future__ import annotations
+
+
+def count_attempts(response: str) -> int:
+    """Number of ``<sample>`` blocks; a response without any is one attempt."""
+    return max(1, response.count("<sample>"))
+
+
+def count_verifications(response: str) -> int:
+    """Number of ``<reflect>`` blocks."""
+    return response.count("<reflect>")

@@ -1,0 +1,95 @@
+"""Silver traces: several of the model's own attempts and verifications rearranged into one long answer.
+
+A trace for a question with N attempts is::
+
+    <think>
+    <sample>attempt 1</sample>
+    <reflect>verification of attempt 1</reflect>
+    glue phrase chosen by the verdict on attempt 1
+    ...
+    <sample>attempt N</sample>
+    <reflect>verification of attempt N</reflect>
+    </think>
+    ending phrase
+    <answer>final answer</answer>
+
+In the main format attempt N is correct (so its valid reflection says Correct) and the N-1 earlier attempts are a
+random draw from the question's other kept attempts. The ablation switches drop the reflections (generic glue only)
+or stop forcing the last attempt to be correct. Everything is drawn from a ``random.Random`` the caller seeds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+from skillfactory import phrases
+
+
+def kept_by_question(rows: list[dict], min_kept: int) -> dict[str, list[dict]]:
+    """Questions with at least ``min_kept`` responses that have a valid reflection, one of them correct."""
+    groups = defaultdict(list)
+    for row in rows:
+        if row["reflections"]:
+            groups[row["question_id"]].append(row)
+    return {
+        qid: group
+        for qid, group in sorted(groups.items())
+        if len(group) >= min_kept and any(r["correct"] for r in group)
+    }
+
+
+def choose_attempts(rng: random.Random, kept: list[dict], n: int, last_correct: bool) -> list[dict] | None:
+    """``n`` distinct attempts in trace order, or ``None`` when the question has too few."""
+    if len(kept) < n:
+        return None
+    if not last_correct:
+        return rng.sample(kept, n)
+    last = rng.choice([r for r in kept if r["correct"]])
+    others = [r for r in kept if r is not last]
+    return rng.sample(others, n - 1) + [last]
+
+
+def glue(rng: random.Random, previous: dict, with_reflections: bool) -> str:
+    """The phrase after an attempt: verdict-specific when the verdict is shown, generic otherwise."""
+    if not with_reflections:
+        return rng.choice(phrases.GENERIC)
+    specific = phrases.AFTER_CORRECT if previous["correct"] else phrases.AFTER_INCORRECT
+    return rng.choice(specific + phrases.GENERIC)
+
+
+def render_trace(rng: random.Random, attempts: list[dict], with_reflections: bool) -> str:
+    """The trace text for ``attempts`` (in order); the final answer is the last attempt's answer."""
+    parts = ["<think>"]
+    for i, row in enumerate(attempts):
+        if i:
+            parts.append(glue(rng, attempts[i - 1], with_reflections))
+        parts.append(f"<sample>\n{row['response'].strip()}\n</sample>")
+        if with_reflections:
+            parts.append(f"<reflect>\n{rng.choice(row['reflections']).strip()}\n</reflect>")
+    parts.append("</think>")
+    parts.append(rng.choice(phrases.ENDINGS))
+    parts.append(f"<answer>\n{attempts[-1]['answer'] or ''}\n</answer>")
+    return "\n".join(parts)
+
+
+def build_traces(rows: list[dict], fmt: dict, seed: int) -> list[dict]:
+    """One trace per kept question and per N in ``1..fmt["max_samples"]``, with provenance columns."""
+    rng = random.Random(f"traces-{seed}")
+    out = []
+    for qid, kept in kept_by_question(rows, fmt["min_kept_answers"]).items():
+        for n in range(1, fmt["max_samples"] + 1):
+            attempts = choose_attempts(rng, kept, n, fmt["last_correct"])
+            if attempts is None:
+                continue
+            out.append(
+                {
+                    "question_id": qid,
+                    "example": kept[0]["example"],
+                    "n_samples": n,
+                    "trace": render_trace(rng, attempts, fmt["reflections"]),
+                    "sample_keys": [[a["style"], a["sample_index"]] for a in attempts],
+                    "final_correct": attempts[-1]["correct"],
+                }
+            )
+    return out

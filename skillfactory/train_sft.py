@@ -1,0 +1,46 @@
+"""Stage ``train_sft``: supervised fine-tuning of the base model on one SFT dataset with TRL's ``SFTTrainer``.
+
+The dataset is conversational prompt-completion, so the loss covers the assistant turn only. Output: a
+``save_pretrained`` folder with the model, its tokenizer and ``curves.csv`` (loss, learning rate... per step).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+
+from datasets import load_dataset
+from trl import SFTConfig, SFTTrainer
+
+from skillfactory.cli import parse_stage_args
+from skillfactory.modeling import load_model, load_tokenizer, model_ref, set_threads
+from skillfactory.training import save_model, trainer_arguments, write_curves
+
+log = logging.getLogger("train_sft")
+
+
+def main(argv=None) -> None:
+    args = parse_stage_args(__doc__, ["data", "output"], argv)
+    p = args.params
+    set_threads(p["threads"])
+    name, revision = model_ref(p)
+    recipe = p["recipe"]
+    tokenizer = load_tokenizer(name, revision, padding_side="right")
+    dataset = load_dataset("json", data_files=args.data, split="train").select_columns(["prompt", "completion"])
+    with tempfile.TemporaryDirectory() as scratch:
+        config = SFTConfig(
+            **trainer_arguments(recipe, p["seed"], scratch),
+            num_train_epochs=recipe["epochs"],
+            max_length=recipe["max_length"],
+            completion_only_loss=True,
+        )
+        trainer = SFTTrainer(
+            model=load_model(name, revision), args=config, train_dataset=dataset, processing_class=tokenizer
+        )
+        trainer.train()
+    save_model(trainer.model, tokenizer, args.output)
+    write_curves(trainer.state.log_history, f"{args.output}/curves.csv")
+
+
+if __name__ == "__main__":
+    main()

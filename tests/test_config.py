@@ -1,0 +1,89 @@
+"""The config schema documents every key, matches the nano default, and rejects bad configs by key name."""
+
+import copy
+
+import pytest
+from snakemake.utils import update_config
+
+from support import ROOT, SCHEMA, load_yaml
+from skillfactory.config import ConfigError, validate_config
+
+DEFAULT = load_yaml(ROOT / "config" / "config.yaml")
+
+
+def merged(name):
+    config = copy.deepcopy(DEFAULT)
+    update_config(config, load_yaml(ROOT / "config" / f"{name}.yaml"))
+    return config
+
+
+def walk_properties(node, path=""):
+    """Yield (dotted path, schema) for every named property in the schema, through $defs, allOf and if/then."""
+    for key, sub in node.get("properties", {}).items():
+        yield f"{path}.{key}".lstrip("."), sub
+        yield from walk_properties(sub, f"{path}.{key}")
+    for keyword in ("then", "else", "additionalProperties"):
+        if isinstance(node.get(keyword), dict):
+            yield from walk_properties(node[keyword], f"{path}.*")
+    for sub in node.get("allOf", []):
+        yield from walk_properties(sub, path)
+
+
+def resolve(schema, node):
+    ref = node.get("$ref")
+    return schema["$defs"][ref.rsplit("/", 1)[1]] if ref else node
+
+
+def test_every_key_has_description_and_default():
+    """A section whose keys are all listed gets its default from theirs; every other key states its own."""
+    schema = load_yaml(SCHEMA)
+    nodes = list(walk_properties(schema)) + [
+        (f"$defs.{name}.{path}", sub) for name, d in schema["$defs"].items() for path, sub in walk_properties(d)
+    ]
+    assert len(nodes) > 60
+    missing = [
+        path
+        for path, node in nodes
+        if "description" not in node or ("default" not in node and "properties" not in resolve(schema, node))
+    ]
+    assert not missing, f"keys without description or default: {missing}"
+
+
+def test_defaults_are_the_nano_config():
+    schema = load_yaml(SCHEMA)
+
+    def default_of(node):
+        if "default" in node:
+            return node["default"]
+        node = resolve(schema, node)
+        return {key: default_of(sub) for key, sub in node["properties"].items()}
+
+    assert {key: default_of(node) for key, node in schema["properties"].items()} == DEFAULT
+
+
+@pytest.mark.parametrize("name", ["smoke", "paper"])
+def test_shipped_configs_are_valid(name):
+    validate_config(DEFAULT, str(SCHEMA))
+    validate_config(merged(name), str(SCHEMA))
+
+
+@pytest.mark.parametrize(
+    "mutate, key",
+    [
+        (lambda c: c["grpo"].__setitem__("learning_rate", "fast"), "grpo.learning_rate"),
+        (lambda c: c["sft"].__setitem__("epochz", 1), "epochz"),
+        (lambda c: c.__setitem__("sed", 1), "sed"),
+        (lambda c: c["sampling"].pop("temperature"), "temperature"),
+        (lambda c: c["eval_sets"]["countdown3"].pop("n_questions"), "n_questions"),
+        (lambda c: c["sft_data"]["star"].__setitem__("reflections", True), "reflections"),
+        (lambda c: c["arms"]["star"].__setitem__("sft_data", "nothing"), "arms.star.sft_data"),
+        (lambda c: c["grpo"].__setitem__("num_generations", 5), "grpo.batch_size"),
+        (lambda c: c["prompts"].__setitem__("main_style", "poetry"), "prompts.main_style"),
+        (lambda c: c["prompts"].__setitem__("verify", "no placeholders"), "prompts.verify"),
+    ],
+)
+def test_bad_config_names_the_key(mutate, key):
+    config = copy.deepcopy(DEFAULT)
+    mutate(config)
+    with pytest.raises(ConfigError, match=key):
+        validate_config(config, str(SCHEMA))

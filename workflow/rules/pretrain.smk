@@ -1,0 +1,28 @@
+if pretrains_base():
+
+    rule pretrain_base:
+        input:
+            tasks=[task_file(name) for name in [*config["eval_sets"], "train"]],
+        output:
+            directory(BASE_DIR),
+        params:
+            json=lambda w: as_json(
+                {
+                    "seed": config["seed"],
+                    "threads": config["threads"],
+                    "pretrain": config["pretrain"],
+                    "countdown": config["task_params"]["countdown"],
+                    "prompts": config["prompts"],
+                }
+            ),
+            tasks=lambda w, input: ",".join(input.tasks),
+        threads: config["threads"]
+        conda:
+            "../../envs/ml.yaml"
+        log:
+            f"{RESULTS}/logs/pretrain_base.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/pretrain_base.tsv"
+        shell:
+            "python -m skillfactory.pretrain_base --tasks {params.tasks} --output {output}"
+            " --params {params.json:q} > {log} 2>&1"

@@ -1,0 +1,53 @@
+rule sample_solutions:
+    input:
+        questions=task_file("train"),
+        model=model_input("base", "base"),
+    output:
+        f"{RESULTS}/samples/solutions.jsonl",
+    params:
+        json=lambda w: as_json(
+            {
+                **generation_params(),
+                **model_params("base", "base"),
+                "styles": config["prompts"]["styles"],
+                "sampling": config["sampling"],
+            }
+        ),
+    threads: config["threads"]
+    conda:
+        "../../envs/ml.yaml"
+    log:
+        f"{RESULTS}/logs/sample_solutions.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/sample_solutions.tsv"
+    shell:
+        "python -m skillfactory.sample_solutions --questions {input.questions} --output {output}"
+        " --params {params.json:q} > {log} 2>&1"
+
+
+rule sample_reflections:
+    input:
+        samples=rules.sample_solutions.output[0],
+        model=model_input("base", "base"),
+    output:
+        reflections=f"{RESULTS}/samples/reflections.jsonl",
+        stats=f"{RESULTS}/samples/reflections.stats.json",
+    params:
+        json=lambda w: as_json(
+            {
+                **generation_params(),
+                **model_params("base", "base"),
+                "verify_template": config["prompts"]["verify"],
+                "sampling": config["reflection"],
+            }
+        ),
+    threads: config["threads"]
+    conda:
+        "../../envs/ml.yaml"
+    log:
+        f"{RESULTS}/logs/sample_reflections.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/sample_reflections.tsv"
+    shell:
+        "python -m skillfactory.sample_reflections --samples {input.samples} --output {output.reflections}"
+        " --stats {output.stats} --params {params.json:q} > {log} 2>&1"

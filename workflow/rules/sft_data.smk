@@ -1,0 +1,18 @@
+rule build_sft_data:
+    input:
+        reflections=rules.sample_reflections.output.reflections,
+    output:
+        data=expand(f"{RESULTS}/sft_data/{{dataset}}.jsonl", dataset=config["sft_data"]),
+        stats=expand(f"{RESULTS}/sft_data/{{dataset}}.stats.json", dataset=config["sft_data"]),
+    params:
+        json=lambda w: as_json(
+            {"seed": config["seed"], "sft_data": config["sft_data"], "prompt_template": main_template()}
+        ),
+        outdir=lambda w, output: os.path.dirname(output.data[0]),
+    conda:
+        "../../envs/ml.yaml"
+    log:
+        f"{RESULTS}/logs/build_sft_data.log",
+    shell:
+        "python -m skillfactory.build_sft_data --reflections {input.reflections} --outdir {params.outdir}"
+        " --params {params.json:q} > {log} 2>&1"

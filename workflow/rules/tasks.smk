@@ -1,0 +1,19 @@
+rule generate_tasks:
+    output:
+        [task_file(name) for name in [*config["eval_sets"], "train"]],
+    params:
+        json=lambda w: as_json(
+            {
+                "seed": config["seed"],
+                "task_params": config["task_params"],
+                "train_set": config["train_set"],
+                "eval_sets": config["eval_sets"],
+            }
+        ),
+        outdir=lambda w, output: os.path.dirname(output[0]),
+    conda:
+        "../../envs/analysis.yaml"
+    log:
+        f"{RESULTS}/logs/generate_tasks.log",
+    shell:
+        "python -m skillfactory.generate_tasks --outdir {params.outdir} --params {params.json:q} > {log} 2>&1"
