@@ -45,15 +45,21 @@ def score_responses(sets: dict[str, list[dict]], outputs: list[list[str]]) -> li
 
 
 def summarize(rows: list[dict], model: str) -> pd.DataFrame:
-    df = pd.DataFrame(rows)
-    metrics = df.groupby("eval_set", sort=False).agg(
-        n_questions=("question_id", "nunique"),
-        n_responses=("score", "size"),
-        accuracy=("score", "mean"),
-        mean_attempts=("attempts", "mean"),
-        mean_verifications=("verifications", "mean"),
+    """One metrics row per evaluation set, labelled with ``model``."""
+    metrics = (
+        pd.DataFrame(rows)
+        .groupby("eval_set", sort=False)
+        .agg(
+            n_questions=("question_id", "nunique"),
+            n_responses=("score", "size"),
+            accuracy=("score", "mean"),
+            mean_attempts=("attempts", "mean"),
+            mean_verifications=("verifications", "mean"),
+        )
+        .reset_index()
     )
-    return metrics.reset_index().assign(model=model)[["model", *metrics.reset_index().columns]]
+    metrics.insert(0, "model", model)
+    return metrics
 
 
 def main(argv=None) -> None:

@@ -134,6 +134,7 @@ def test_completed_run_has_nothing_to_do(smoke_run):
 def test_grpo_change_reruns_only_grpo_evaluation_and_figures(smoke_run, tmp_path):
     change = tmp_path / "grpo.yaml"
     change.write_text(yaml.safe_dump({"grpo": {"learning_rate": 0.123}}))
-    jobs = planned_jobs(snakemake(smoke_run, *SMOKE, "--configfile", str(change), "-n"))
+    # one --configfile flag with both files: a second flag would replace the first
+    jobs = planned_jobs(snakemake(smoke_run, *SMOKE, str(change), "-n"))
     arms = len(load_yaml(smoke_run / "config" / "config.yaml")["arms"])
     assert jobs == Counter(train_grpo=arms, evaluate=arms, make_tables=1, make_figures=1, all=1)
