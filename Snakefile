@@ -21,6 +21,7 @@ wildcard_constraints:
 
 include: "workflow/rules/tasks.smk"
 include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/base_card.smk"
 include: "workflow/rules/sampling.smk"
 include: "workflow/rules/sft_data.smk"
 include: "workflow/rules/training.smk"

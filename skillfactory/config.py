@@ -45,6 +45,8 @@ def cross_checks(config: dict) -> list[str]:
         errors.append("config key 'pretrain.p_correct': needs one entry per pretrain.attempt_n_numbers")
     if pretrain["model"]["hidden_size"] % pretrain["model"]["num_heads"]:
         errors.append("config key 'pretrain.model.num_heads': must divide pretrain.model.hidden_size")
+    if config["base_card"]["verify_set"] not in config["eval_sets"]:
+        errors.append("config key 'base_card.verify_set': must name one of eval_sets")
     datasets = config["sft_data"]
     for name, spec in datasets.items():
         if spec["kind"] == "star" and datasets.get(spec["match_rows"], {}).get("kind") != "traces":

@@ -66,7 +66,7 @@ def main(argv=None) -> None:
     args = parse_stage_args(__doc__, ["eval_sets", "responses", "metrics"], argv)
     p = args.params
     sets = {Path(path).stem: read_jsonl(path) for path in args.eval_sets.split(",")}
-    prompts = [task_prompt(get_task(q["task"]), q, p["prompt_template"]) for rows in sets.values() for q in rows]
+    prompts = [task_prompt(get_task(q["task"]), q, p["templates"][name]) for name, rows in sets.items() for q in rows]
     outputs = sample_with_stage_model(prompts, p, p["samples_per_question"])
     rows = score_responses(sets, outputs)
     write_jsonl(args.responses, rows)

@@ -65,24 +65,29 @@ def generate_chat(
     return outputs
 
 
-def sample_with_stage_model(prompts: list[list[dict]], p: dict, n: int) -> list[list[str]]:
-    """Load the model a stage's params name and sample ``n`` completions per prompt with ``p["sampling"]``.
-
-    ``p`` carries ``model``/``revision``, ``threads``, ``batch_size``, ``seed`` and ``sampling`` (temperature,
-    top_p, max_new_tokens): the generation settings every sampling stage takes from the config.
-    """
+def load_stage_model(p: dict):
+    """``(model, tokenizer)`` named by a stage's params (``model``, ``revision``), after fixing ``threads``."""
     set_threads(p["threads"])
     name, revision = model_ref(p)
-    model, tokenizer = load_model(name, revision), load_tokenizer(name, revision)
-    s = p["sampling"]
+    return load_model(name, revision), load_tokenizer(name, revision)
+
+
+def sample(model, tokenizer, prompts: list[list[dict]], p: dict, sampling: dict, n: int) -> list[list[str]]:
+    """``n`` completions per prompt with ``sampling`` (temperature, top_p, max_new_tokens) and the stage's
+    ``batch_size`` and ``seed``."""
     return generate_chat(
         model,
         tokenizer,
         prompts,
         n=n,
-        temperature=s["temperature"],
-        top_p=s["top_p"],
-        max_new_tokens=s["max_new_tokens"],
+        temperature=sampling["temperature"],
+        top_p=sampling["top_p"],
+        max_new_tokens=sampling["max_new_tokens"],
         batch_size=p["batch_size"],
         seed=p["seed"],
     )
+
+
+def sample_with_stage_model(prompts: list[list[dict]], p: dict, n: int) -> list[list[str]]:
+    """Load the stage's model and sample ``n`` completions per prompt with ``p["sampling"]``."""
+    return sample(*load_stage_model(p), prompts, p, p["sampling"], n)

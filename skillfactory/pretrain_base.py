@@ -48,16 +48,16 @@ def corpus_text(document: dict) -> str:
     return "\n".join(m["content"] for m in document["prompt"] + document["completion"])
 
 
-def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["tasks", "output"], argv)
-    p = args.params
+def pretrain(p: dict, exclude: set, output: str) -> dict:
+    """Build corpus, tokenizer and model from the stage params, train, save to ``output``; return the stats.
+
+    The stats are written as ``corpus_stats.json``; the returned dict adds ``train_seconds`` (kept out of the file,
+    whose bytes must not depend on the machine's speed), so that the throughput benchmark measures exactly this
+    code.
+    """
     set_threads(p["threads"])
     torch.manual_seed(p["seed"])
-    exclude = set()
-    for path in args.tasks.split(","):
-        rows = read_jsonl(path)
-        exclude |= {get_task(r["task"]).key(r) for r in rows}
-    documents = build_corpus(p["pretrain"], p["countdown"], p["prompts"], p["seed"], exclude)
+    documents = build_corpus(p["pretrain"], p["countdown"], p["prompts"], p["seed"], exclude, p["ood_sets"])
     verdicts = Counter(parse_verdict(d["completion"][0]["content"]) for d in documents)
     tokenizer = train_tokenizer((corpus_text(d) for d in documents), p["pretrain"]["vocab_size"])
     model = build_model(p["pretrain"]["model"], tokenizer)
@@ -73,20 +73,28 @@ def main(argv=None) -> None:
         trainer = SFTTrainer(
             model=model, args=config, train_dataset=Dataset.from_list(documents), processing_class=tokenizer
         )
-        trainer.train()
-    save_model(model, tokenizer, args.output)
-    write_curves(trainer.state.log_history, f"{args.output}/curves.csv")
-    write_json(
-        f"{args.output}/corpus_stats.json",
-        {
-            "documents": len(documents),
-            "attempt_documents": verdicts[None],
-            "verifications_correct": verdicts[True],
-            "verifications_incorrect": verdicts[False],
-            "parameters": model.num_parameters(),
-            "vocabulary": len(tokenizer),
-        },
-    )
+        result = trainer.train()
+    save_model(model, tokenizer, output)
+    write_curves(trainer.state.log_history, f"{output}/curves.csv")
+    stats = {
+        "documents": len(documents),
+        "attempt_documents": verdicts[None],
+        "verifications_correct": verdicts[True],
+        "verifications_incorrect": verdicts[False],
+        "parameters": model.num_parameters(),
+        "vocabulary": len(tokenizer),
+        "train_tokens": max((r.get("num_tokens", 0) for r in trainer.state.log_history), default=0),
+    }
+    write_json(f"{output}/corpus_stats.json", stats)
+    return {**stats, "train_seconds": result.metrics["train_runtime"]}
+
+
+def main(argv=None) -> None:
+    args = parse_stage_args(__doc__, ["tasks", "output"], argv)
+    exclude = set()
+    for path in args.tasks.split(","):
+        exclude |= {get_task(r["task"]).key(r) for r in read_jsonl(path)}
+    pretrain(args.params, exclude, args.output)
 
 
 if __name__ == "__main__":

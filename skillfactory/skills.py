@@ -6,6 +6,8 @@
 1
 >>> count_verifications("plain answer")
 0
+>>> is_multi_attempt("<answer>1</answer> no wait <answer>2</answer>")
+True
 """
 
 from __future__ import annotations
@@ -19,3 +21,8 @@ def count_attempts(response: str) -> int:
 def count_verifications(response: str) -> int:
     """Number of ``<reflect>`` blocks."""
     return response.count("<reflect>")
+
+
+def is_multi_attempt(response: str) -> bool:
+    """Whether a response tries more than once: several ``<sample>`` blocks or several final answers."""
+    return count_attempts(response) > 1 or response.count("<answer>") > 1

@@ -15,12 +15,26 @@ from skillfactory.tasks.countdown import COUNTDOWN
 
 RANGES = dict(number_min=1, number_max=20, target_min=1, target_max=200, max_intermediate=500)
 PROMPTS = {"styles": {"a": "Solve.\n{question}", "b": "Plan.\n{question}"}, "verify": "{question}\n{response}\nOK?"}
-PARAMS = {"n_documents": 300, "verification_share": 0.5, "attempt_n_numbers": [2, 3], "p_correct": [0.6, 0.4]}
+PARAMS = {
+    "n_documents": 300,
+    "verification_share": 0.5,
+    "ood_share": 0.2,
+    "ood_p_correct": 0.5,
+    "attempt_n_numbers": [2, 3],
+    "p_correct": [0.6, 0.4],
+}
+OOD_SETS = {
+    "multiplication": {"params": {"digits_min": 2, "digits_max": 2}, "template": "{question}\nAnswer:"},
+    "word_problems": {
+        "params": {"steps_min": 1, "steps_max": 2, "number_max": 20, "value_max": 100},
+        "template": "{question}\nAnswer:",
+    },
+}
 
 
 @pytest.fixture(scope="module")
 def corpus():
-    return build_corpus(PARAMS, RANGES, PROMPTS, seed=0, exclude=set())
+    return build_corpus(PARAMS, RANGES, PROMPTS, seed=0, exclude=set(), ood_sets=OOD_SETS)
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +61,19 @@ def test_chat_template_prompt_is_prefix_and_ends_with_eos(tokenizer):
 
 
 def test_corpus_documents_are_single_attempts_or_verifications(corpus):
-    kinds = {"attempt": 0, "verification": 0}
+    kinds = {"attempt": 0, "verification": 0, "out_of_domain": 0}
     for doc in corpus:
         text = doc["completion"][0]["content"]
-        if parse_verdict(text) is None:
+        if doc["prompt"][0]["content"].endswith("Answer:"):
+            kinds["out_of_domain"] += 1
+            assert text.count("<answer>") == 1 and "<sample>" not in text and "verdict" not in text
+        elif parse_verdict(text) is None:
             kinds["attempt"] += 1
             assert text.count("<answer>") == 1 and "<sample>" not in text and "verdict" not in text
         else:
             kinds["verification"] += 1
             assert "<answer>" not in text
-    assert min(kinds.values()) > 100
+    assert len(corpus) == 300 and kinds["out_of_domain"] == 60 and min(kinds["attempt"], kinds["verification"]) > 90
 
 
 def question_key(document) -> tuple:
@@ -67,8 +84,8 @@ def question_key(document) -> tuple:
 
 def test_corpus_respects_exclusion():
     attempts_only = {**PARAMS, "verification_share": 0.0}
-    seen = {question_key(d) for d in build_corpus(attempts_only, RANGES, PROMPTS, seed=1, exclude=set())}
-    again = {question_key(d) for d in build_corpus(attempts_only, RANGES, PROMPTS, seed=1, exclude=seen)}
+    seen = {question_key(d) for d in build_corpus(attempts_only, RANGES, PROMPTS, seed=1, exclude=set(), ood_sets={})}
+    again = {question_key(d) for d in build_corpus(attempts_only, RANGES, PROMPTS, seed=1, exclude=seen, ood_sets={})}
     assert seen and again and not seen & again
 
 

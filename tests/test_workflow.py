@@ -3,6 +3,8 @@
 Each test runs in a copy of the workflow files under a temporary folder, so the checkout's results/ stay untouched.
 """
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -121,6 +123,9 @@ def test_smoke_run_writes_table_figure_and_report(smoke_run):
     assert (table["mean_attempts"] >= 1).all()
     assert (smoke_run / "results" / "figures" / "accuracy.png").stat().st_size > 10_000
     assert "accuracy.png" in (smoke_run / "results" / "report.html").read_text(errors="replace")
+    card = json.loads((smoke_run / "results" / "base_card.json").read_text())
+    assert set(card["sets"]) == set(config["eval_sets"])
+    assert 0 <= card["verification"]["verdict_accuracy"] <= 1
     for model in ("models/base", "models/sft/skillfactory", "models/rl/skillfactory"):
         assert (smoke_run / "results" / model / "model.safetensors").exists()
         assert (smoke_run / "results" / model / "chat_template.jinja").exists()
@@ -138,3 +143,15 @@ def test_grpo_change_reruns_only_grpo_evaluation_and_figures(smoke_run, tmp_path
     jobs = planned_jobs(snakemake(smoke_run, *SMOKE, str(change), "-n"))
     arms = len(load_yaml(smoke_run / "config" / "config.yaml")["arms"])
     assert jobs == Counter(train_grpo=arms, evaluate=arms, make_tables=1, make_figures=1, all=1)
+
+
+def test_pretraining_is_bit_identical(smoke_run, tmp_path):
+    """Same config and seed on the same kind of machine: the same weights and tokenizer, byte for byte."""
+    workdir = copy_workflow(tmp_path)
+    shutil.copytree(smoke_run / "results" / "tasks", workdir / "results" / "tasks")
+    run = snakemake(workdir, *SMOKE, "results/models/base")
+    assert run.returncode == 0, run.stderr[-3000:]
+    for name in ("model.safetensors", "tokenizer.json"):
+        first, second = (hashlib.sha256((d / "results/models/base" / name).read_bytes()).hexdigest()
+                         for d in (smoke_run, workdir))
+        assert first == second, name

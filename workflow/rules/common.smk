@@ -55,12 +55,27 @@ def generation_params():
     return {"threads": config["threads"], "batch_size": config["generation"]["batch_size"], "seed": config["seed"]}
 
 
+def sampling_settings(section):
+    """The generation settings of a config section, without its counts."""
+    return {k: section[k] for k in ("temperature", "top_p", "max_new_tokens")}
+
+
 def task_file(name):
     return f"{RESULTS}/tasks/{name}.jsonl"
 
 
-def main_template():
-    return config["prompts"]["styles"][config["prompts"]["main_style"]]
+def set_template(spec):
+    """The prompt template of a question set: its own, or the main prompt style."""
+    return spec["template"] or config["prompts"]["styles"][config["prompts"]["main_style"]]
+
+
+def ood_sets():
+    """Out-of-domain task families of the evaluation sets, each with its set's parameters and prompt template."""
+    return {
+        spec["task"]: {"params": {**config["task_params"][spec["task"]], **spec["params"]}, "template": set_template(spec)}
+        for spec in config["eval_sets"].values()
+        if spec["task"] != config["train_set"]["task"]
+    }
 
 
 def evaluated_models():
@@ -75,6 +90,7 @@ def metrics_file(stage, name):
 
 def final_targets():
     return [
+        f"{RESULTS}/base_card.json",
         f"{RESULTS}/tables/accuracy.csv",
         f"{RESULTS}/tables/accuracy.md",
         f"{RESULTS}/figures/accuracy.png",

@@ -11,9 +11,9 @@ rule evaluate:
                 **generation_params(),
                 **model_params(w.stage, w.name),
                 "label": "base" if w.stage == "base" else f"{w.stage}/{w.name}",
-                "prompt_template": main_template(),
+                "templates": {name: set_template(spec) for name, spec in config["eval_sets"].items()},
                 "samples_per_question": config["evaluation"]["samples_per_question"],
-                "sampling": {k: config["evaluation"][k] for k in ("temperature", "top_p", "max_new_tokens")},
+                "sampling": sampling_settings(config["evaluation"]),
             }
         ),
         eval_sets=lambda w, input: ",".join(input.eval_sets),

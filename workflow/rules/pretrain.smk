@@ -13,6 +13,7 @@ if pretrains_base():
                     "pretrain": config["pretrain"],
                     "countdown": config["task_params"]["countdown"],
                     "prompts": config["prompts"],
+                    "ood_sets": ood_sets(),
                 }
             ),
             tasks=lambda w, input: ",".join(input.tasks),

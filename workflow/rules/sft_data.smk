@@ -6,7 +6,7 @@ rule build_sft_data:
         stats=expand(f"{RESULTS}/sft_data/{{dataset}}.stats.json", dataset=config["sft_data"]),
     params:
         json=lambda w: as_json(
-            {"seed": config["seed"], "sft_data": config["sft_data"], "prompt_template": main_template()}
+            {"seed": config["seed"], "sft_data": config["sft_data"], "prompt_template": set_template(config["train_set"])}
         ),
         outdir=lambda w, output: os.path.dirname(output.data[0]),
     conda:

@@ -37,7 +37,7 @@ rule train_grpo:
                 "threads": config["threads"],
                 **model_params(*arm_init(w.arm)),
                 "recipe": config["grpo"],
-                "prompt_template": main_template(),
+                "prompt_template": set_template(config["train_set"]),
             }
         ),
     threads: config["threads"]
