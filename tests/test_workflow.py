@@ -149,7 +149,7 @@ def test_pretraining_is_bit_identical(smoke_run, tmp_path):
     """Same config and seed on the same kind of machine: the same weights and tokenizer, byte for byte."""
     workdir = copy_workflow(tmp_path)
     shutil.copytree(smoke_run / "results" / "tasks", workdir / "results" / "tasks")
-    run = snakemake(workdir, *SMOKE, "results/models/base")
+    run = snakemake(workdir, "results/models/base", *SMOKE)  # targets before --configfile, which takes a list
     assert run.returncode == 0, run.stderr[-3000:]
     for name in ("model.safetensors", "tokenizer.json"):
         first, second = (hashlib.sha256((d / "results/models/base" / name).read_bytes()).hexdigest()
