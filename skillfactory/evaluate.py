@@ -1,7 +1,8 @@
 """Stage ``evaluate``: one model on every evaluation set.
 
-Outputs a responses JSONL (``eval_set``, ``question_id``, ``sample_index``, ``response``, ``score``, ``attempts``,
-``verifications``) and a metrics CSV with one row per evaluation set: ``model``, ``eval_set``, ``n_questions``,
+Outputs a responses JSONL (``eval_set``, ``task``, ``question_id``, ``sample_index``, ``response``, ``score``,
+``attempts``, ``verifications``) and a metrics CSV with one row per evaluation set: ``model``, ``eval_set``, ``task``,
+``n_questions``,
 ``n_responses``, ``accuracy`` (mean score over all sampled responses), ``mean_attempts`` and
 ``mean_verifications`` per response.
 """
@@ -33,6 +34,7 @@ def score_responses(sets: dict[str, list[dict]], outputs: list[list[str]]) -> li
             rows.append(
                 {
                     "eval_set": name,
+                    "task": q["task"],
                     "question_id": q["id"],
                     "sample_index": i,
                     "response": response,
@@ -48,7 +50,7 @@ def summarize(rows: list[dict], model: str) -> pd.DataFrame:
     """One metrics row per evaluation set, labelled with ``model``."""
     metrics = (
         pd.DataFrame(rows)
-        .groupby("eval_set", sort=False)
+        .groupby(["eval_set", "task"], sort=False)
         .agg(
             n_questions=("question_id", "nunique"),
             n_responses=("score", "size"),

@@ -7,13 +7,11 @@ tokenizer with a chat template, ``corpus_stats.json`` and ``curves.csv``.
 from __future__ import annotations
 
 import logging
-import tempfile
 from collections import Counter
 
 import torch
 from datasets import Dataset
 from transformers import LlamaConfig, LlamaForCausalLM
-from trl import SFTConfig, SFTTrainer
 
 from skillfactory.cli import parse_stage_args
 from skillfactory.io import read_jsonl, write_json
@@ -22,7 +20,7 @@ from skillfactory.prompts import parse_verdict
 from skillfactory.nano.corpus import build_corpus
 from skillfactory.nano.tokenizer import train_tokenizer
 from skillfactory.tasks import get_task
-from skillfactory.training import save_model, trainer_arguments, write_curves
+from skillfactory.training import run_sft, save_run
 
 log = logging.getLogger("pretrain_base")
 
@@ -62,20 +60,8 @@ def pretrain(p: dict, exclude: set, output: str) -> dict:
     tokenizer = train_tokenizer((corpus_text(d) for d in documents), p["pretrain"]["vocab_size"])
     model = build_model(p["pretrain"]["model"], tokenizer)
     log.info("nano model: %.2fM parameters, vocabulary %d", model.num_parameters() / 1e6, len(tokenizer))
-    recipe = p["pretrain"]["train"]
-    with tempfile.TemporaryDirectory() as scratch:
-        config = SFTConfig(
-            **trainer_arguments(recipe, p["seed"], scratch),
-            num_train_epochs=recipe["epochs"],
-            max_length=recipe["max_length"],
-            completion_only_loss=True,
-        )
-        trainer = SFTTrainer(
-            model=model, args=config, train_dataset=Dataset.from_list(documents), processing_class=tokenizer
-        )
-        result = trainer.train()
-    save_model(model, tokenizer, output)
-    write_curves(trainer.state.log_history, f"{output}/curves.csv")
+    trainer, result = run_sft(model, tokenizer, Dataset.from_list(documents), p["pretrain"]["train"], p["seed"])
+    save_run(trainer, tokenizer, output)
     stats = {
         "documents": len(documents),
         "attempt_documents": verdicts[None],

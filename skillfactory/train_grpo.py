@@ -19,7 +19,7 @@ from skillfactory.io import read_jsonl
 from skillfactory.modeling import load_tokenizer, model_ref, set_threads
 from skillfactory.prompts import task_prompt
 from skillfactory.tasks import get_task
-from skillfactory.training import save_model, trainer_arguments, write_curves
+from skillfactory.training import save_run, trainer_arguments
 
 log = logging.getLogger("train_grpo")
 
@@ -68,8 +68,7 @@ def main(argv=None) -> None:
             processing_class=tokenizer,
         )
         trainer.train()
-    save_model(trainer.model, tokenizer, args.output)
-    write_curves(trainer.state.log_history, f"{args.output}/curves.csv")
+    save_run(trainer, tokenizer, args.output)
 
 
 if __name__ == "__main__":

@@ -7,14 +7,12 @@ The dataset is conversational prompt-completion, so the loss covers the assistan
 from __future__ import annotations
 
 import logging
-import tempfile
 
 from datasets import load_dataset
-from trl import SFTConfig, SFTTrainer
 
 from skillfactory.cli import parse_stage_args
 from skillfactory.modeling import load_model, load_tokenizer, model_ref, set_threads
-from skillfactory.training import save_model, trainer_arguments, write_curves
+from skillfactory.training import run_sft, save_run
 
 log = logging.getLogger("train_sft")
 
@@ -27,19 +25,8 @@ def main(argv=None) -> None:
     recipe = p["recipe"]
     tokenizer = load_tokenizer(name, revision, padding_side="right")
     dataset = load_dataset("json", data_files=args.data, split="train").select_columns(["prompt", "completion"])
-    with tempfile.TemporaryDirectory() as scratch:
-        config = SFTConfig(
-            **trainer_arguments(recipe, p["seed"], scratch),
-            num_train_epochs=recipe["epochs"],
-            max_length=recipe["max_length"],
-            completion_only_loss=True,
-        )
-        trainer = SFTTrainer(
-            model=load_model(name, revision), args=config, train_dataset=dataset, processing_class=tokenizer
-        )
-        trainer.train()
-    save_model(trainer.model, tokenizer, args.output)
-    write_curves(trainer.state.log_history, f"{args.output}/curves.csv")
+    trainer, _ = run_sft(load_model(name, revision), tokenizer, dataset, recipe, p["seed"])
+    save_run(trainer, tokenizer, args.output)
 
 
 if __name__ == "__main__":

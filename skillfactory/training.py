@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import logging
+import tempfile
 from pathlib import Path
 
 import torch
+from trl import SFTConfig, SFTTrainer
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +52,25 @@ def write_curves(log_history: list[dict], path) -> None:
         writer.writerows(rows)
 
 
-def save_model(model, tokenizer, output_dir: str) -> None:
-    """Save weights and tokenizer as a plain ``save_pretrained`` folder that any stage can load."""
-    model.save_pretrained(output_dir)
+def run_sft(model, tokenizer, dataset, recipe: dict, seed: int):
+    """Supervised training on a conversational prompt-completion dataset, loss on the completions only.
+
+    Returns ``(trainer, train_output)``; checkpoints go to a scratch folder that is removed afterwards.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        config = SFTConfig(
+            **trainer_arguments(recipe, seed, scratch),
+            num_train_epochs=recipe["epochs"],
+            max_length=recipe["max_length"],
+            completion_only_loss=True,
+        )
+        trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
+        return trainer, trainer.train()
+
+
+def save_run(trainer, tokenizer, output_dir: str) -> None:
+    """Save the trained model and tokenizer as a plain ``save_pretrained`` folder, with ``curves.csv``."""
+    trainer.model.save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
+    write_curves(trainer.state.log_history, f"{output_dir}/curves.csv")
     log.info("saved model to %s", output_dir)

@@ -37,4 +37,5 @@ rule make_figures:
     log:
         f"{RESULTS}/logs/make_figures.log",
     shell:
-        "python -m skillfactory.make_figures --table {input.table} --figure {output} > {log} 2>&1"
+        "python -m skillfactory.make_figures --table {input.table} --figure {output} --params {params.json:q}"
+        " > {log} 2>&1"
