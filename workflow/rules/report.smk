@@ -32,6 +32,8 @@ rule make_figures:
             caption="../report/accuracy_figure.rst",
             category="Figures",
         ),
+    params:
+        json=lambda w: as_json({"train_task": config["train_set"]["task"]}),
     conda:
         "../../envs/analysis.yaml"
     log:
