@@ -3,8 +3,10 @@
 
 import json
 import os
+import sys
 from pathlib import Path
 
+sys.path.insert(0, workflow.basedir)  # the checkout's package, also where it is not installed
 from skillfactory.config import validate_config
 
 validate_config(config, str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"))
@@ -16,6 +18,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [workflow.basedir, os.
 RESULTS = "results"
 BASE_DIR = f"{RESULTS}/models/base"
 STAGES = ("base", "sft", "rl")
+
 
 def as_json(obj):
     """A config slice as the --params argument of a stage (sorted keys: equal configs give equal params)."""
