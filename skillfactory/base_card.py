@@ -28,8 +28,8 @@ log = logging.getLogger("base_card")
 
 def attempt_metrics(questions: list[dict], responses: list[list[str]]) -> tuple[dict, list[tuple[dict, str, bool]]]:
     """Card entries of one set, and every (question, response, correct) for the verification part."""
-    graded = [(q, r, get_task(q["task"]).score(r, q) == 1.0) for q, rs in zip(questions, responses) for r in rs]
     per_question = [[get_task(q["task"]).score(r, q) == 1.0 for r in rs] for q, rs in zip(questions, responses)]
+    graded = [(q, r, c) for q, rs, cs in zip(questions, responses, per_question) for r, c in zip(rs, cs)]
     metrics = {
         "n_questions": len(questions),
         "pass@1": fmean(c for _, _, c in graded),
