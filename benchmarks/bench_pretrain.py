@@ -44,7 +44,7 @@ def main() -> None:
         "ood_sets": {},  # throughput only: Countdown documents are representative
     }
     with tempfile.TemporaryDirectory() as out:
-        stats = pretrain(params, set(), out)
+        stats = pretrain(params, set(), f"{out}/model", f"{out}/checkpoints", [])
     arch = config["pretrain"]["model"]
     seq = config["pretrain"]["train"]["max_length"] // 4  # documents are short: a rough mean sequence length
     flops_per_token = 6 * stats["parameters"] + 12 * arch["num_layers"] * arch["hidden_size"] * seq
@@ -52,7 +52,8 @@ def main() -> None:
     achieved = tokens_per_s * flops_per_token
     peak = {name: matmul_flops(dtype) for name, dtype in (("bf16", torch.bfloat16), ("float32", torch.float32))}
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {stats['parameters'] / 1e6:.2f}M parameters")
-    print(f"pretraining: {stats['train_tokens']:,} tokens in {stats['train_seconds']:.1f} s = {tokens_per_s:,.0f} tokens/s")
+    print(f"pretraining: {stats['train_tokens']:,} tokens in {stats['train_seconds']:.1f} s"
+          f" = {tokens_per_s:,.0f} tokens/s")
     print(f"achieved: {achieved / 1e9:.2f} GFLOP/s (estimate {flops_per_token / 1e6:.1f} MFLOP per token)")
     for name, value in peak.items():
         print(f"large matmul {name}: {value / 1e9:.1f} GFLOP/s; pretraining reaches {achieved / value:.1%} of it")

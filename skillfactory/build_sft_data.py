@@ -8,18 +8,22 @@ Each dataset named in the config's ``sft_data`` is one of two kinds:
   dataset named by ``match_rows`` (drawn with replacement only if there are fewer correct responses).
 
 Output per dataset: a JSONL in TRL's conversational prompt-completion format (``prompt``: the user message,
-``completion``: the assistant message) plus ``question_id`` and ``n_samples``; and a stats JSON.
+``completion``: the assistant message) plus ``question_id`` and ``n_samples``; and a stats JSON (rows, questions,
+traces per number of samples, verdict balance, token lengths with the model's tokenizer). ``summary.csv`` holds
+every dataset's stats, one row each, for the report.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import statistics
 from collections import Counter
+
+import pandas as pd
 
 from skillfactory.cli import parse_stage_args
 from skillfactory.io import read_jsonl, write_json, write_jsonl
+from skillfactory.modeling import load_tokenizer, model_ref
 from skillfactory.prompts import task_prompt
 from skillfactory.tasks import get_task
 from skillfactory.traces import build_traces
@@ -37,10 +41,11 @@ def chat_row(prompt: list[dict], completion: str, question_id: str, n_samples: i
 
 
 def trace_rows(rows: list[dict], fmt: dict, template: str, seed: int) -> list[dict]:
-    return [
-        chat_row(task_prompt(get_task(t["example"]["task"]), t["example"], template), t["trace"], t["question_id"], t["n_samples"])
-        for t in build_traces(rows, fmt, seed)
-    ]
+    rows_out = []
+    for t in build_traces(rows, fmt, seed):
+        prompt = task_prompt(get_task(t["example"]["task"]), t["example"], template)
+        rows_out.append(chat_row(prompt, t["trace"], t["question_id"], t["n_samples"]))
+    return rows_out
 
 
 def star_rows(rows: list[dict], n_rows: int, seed: int) -> list[dict]:
@@ -53,15 +58,19 @@ def star_rows(rows: list[dict], n_rows: int, seed: int) -> list[dict]:
     return [chat_row(r["prompt"], r["response"], r["question_id"], 1) for r in chosen]
 
 
-def dataset_stats(rows: list[dict]) -> dict:
-    lengths = [len(r["completion"][0]["content"]) for r in rows]
+def dataset_stats(rows: list[dict], tokenizer) -> dict:
+    """What a reader needs to judge a dataset: size, trace lengths in samples and tokens, verdict balance."""
+    texts = [r["completion"][0]["content"] for r in rows]
+    tokens = pd.Series([len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts], dtype=float)
     return {
         "rows": len(rows),
         "questions": len({r["question_id"] for r in rows}),
-        "rows_per_n_samples": dict(sorted(Counter(r["n_samples"] for r in rows).items())),
-        "verdicts_correct": sum(r["completion"][0]["content"].count("<verdict>Correct</verdict>") for r in rows),
-        "verdicts_incorrect": sum(r["completion"][0]["content"].count("<verdict>Incorrect</verdict>") for r in rows),
-        "mean_completion_chars": statistics.fmean(lengths) if lengths else 0.0,
+        "rows_per_n_samples": {str(k): v for k, v in sorted(Counter(r["n_samples"] for r in rows).items())},
+        "verdicts_correct": sum(t.count("<verdict>Correct</verdict>") for t in texts),
+        "verdicts_incorrect": sum(t.count("<verdict>Incorrect</verdict>") for t in texts),
+        "completion_tokens_mean": round(float(tokens.mean()), 1) if len(tokens) else 0.0,
+        "completion_tokens_p95": float(tokens.quantile(0.95)) if len(tokens) else 0.0,
+        "completion_tokens_max": int(tokens.max()) if len(tokens) else 0,
     }
 
 
@@ -79,14 +88,19 @@ def build_datasets(rows: list[dict], specs: dict, template: str, seed: int) -> d
 def main(argv=None) -> None:
     args = parse_stage_args(__doc__, ["reflections", "outdir"], argv)
     p = args.params
+    tokenizer = load_tokenizer(*model_ref(p))
     rows = read_jsonl(args.reflections)
+    summary = []
     for name, data in build_datasets(rows, p["sft_data"], p["prompt_template"], p["seed"]).items():
         if not data:
             raise SystemExit(f"dataset {name!r} is empty: no question kept enough correctly verified answers")
         write_jsonl(f"{args.outdir}/{name}.jsonl", data)
-        stats = dataset_stats(data)
+        stats = dataset_stats(data, tokenizer)
         write_json(f"{args.outdir}/{name}.stats.json", stats)
         log.info("%s: %s", name, stats)
+        summary.append({"dataset": name, **{k: v for k, v in stats.items() if k != "rows_per_n_samples"},
+                        **{f"rows_with_{k}_samples": v for k, v in stats["rows_per_n_samples"].items()}})
+    pd.DataFrame(summary).to_csv(f"{args.outdir}/summary.csv", index=False)
 
 
 if __name__ == "__main__":

@@ -45,12 +45,22 @@ def cross_checks(config: dict) -> list[str]:
         errors.append("config key 'pretrain.p_correct': needs one entry per pretrain.attempt_n_numbers")
     if pretrain["model"]["hidden_size"] % pretrain["model"]["num_heads"]:
         errors.append("config key 'pretrain.model.num_heads': must divide pretrain.model.hidden_size")
+    if pretrain["train"]["lora"] is not None:
+        errors.append("config key 'pretrain.train.lora': must be null (adapters need pretrained weights)")
     if config["base_card"]["verify_set"] not in config["eval_sets"]:
         errors.append("config key 'base_card.verify_set': must name one of eval_sets")
     datasets = config["sft_data"]
     for name, spec in datasets.items():
         if spec["kind"] == "star" and datasets.get(spec["match_rows"], {}).get("kind") != "traces":
             errors.append(f"config key 'sft_data.{name}.match_rows': must name a traces dataset in sft_data")
+        if spec["kind"] == "traces":
+            styles = spec["styles"] or list(config["prompts"]["styles"])
+            if not set(styles) <= set(config["prompts"]["styles"]):
+                errors.append(f"config key 'sft_data.{name}.styles': must be null or names from prompts.styles")
+            elif spec["min_kept_answers"] > len(styles) * config["sampling"]["samples_per_style"]:
+                errors.append(
+                    f"config key 'sft_data.{name}.min_kept_answers': more than the samples per question of its styles"
+                )
     for arm, spec in config["arms"].items():
         if spec["sft_data"] is not None and spec["sft_data"] not in datasets:
             errors.append(f"config key 'arms.{arm}.sft_data': must be null or a dataset in sft_data")

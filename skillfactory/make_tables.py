@@ -1,29 +1,346 @@
-"""Stage ``make_tables``: every model's metrics in one table (CSV for analysis, Markdown for the report).
+"""Stage ``make_tables``: every number the figures and the findings use, with bootstrap intervals.
 
-Columns: ``model`` (``base``, ``sft/<data>``, ``rl/<arm>``), ``eval_set`` and the evaluation metrics; one row per
-model and evaluation set.
+Reads the per-response scores of every evaluated model (``evaluate``) and of every budget-forced model
+(``budget_forcing``) and writes each table as CSV (for analysis), Markdown, LaTeX and HTML (for the report):
+
+- ``accuracy``: every model on every evaluation set, accuracy with its interval over questions and seeds;
+- ``skills``: skill use per model, in domain and out of domain (attempts, verifications, verdict accuracy, retries
+  after an Incorrect verdict, answer changes, tokens), each with its interval (claim 2);
+- ``generalisation``: each arm before and after RL on every Countdown size and on the harder sizes pooled, and its
+  paired difference from the baseline arm in the same phase (claim 1);
+- ``ood_change``: each RL arm's change against the base model on every out-of-domain set and all of them pooled, and
+  its paired difference from the baseline arm (claim 3);
+- ``budget_forcing``: accuracy and tokens after each forced round, and the gain against round 0;
+- ``claims``: the comparisons that decide each claim (estimate, interval, the value of no effect and the expected
+  side), which ``findings`` turns into text.
+
+Intervals are paired percentile bootstraps (:mod:`skillfactory.bootstrap`); an undefined statistic (no verdict at
+all, a missing arm) is left empty rather than guessed.
 """
 
 from __future__ import annotations
 
+import html
+from pathlib import Path
+
 import pandas as pd
 
+from skillfactory.bootstrap import Interval, aligned_grids, difference_interval, ratio_interval
 from skillfactory.cli import parse_stage_args
 
+# statistic -> (summed value, summed count): each is a ratio of sums over the responses of a (seed, question) cell
+STATISTICS = {
+    "accuracy": ("score", "responses"),
+    "attempts": ("attempts", "responses"),
+    "verifications": ("verifications", "responses"),
+    "verdict_accuracy": ("verdicts_right", "verdicts"),
+    "retry_rate": ("retries_after_incorrect", "judged_incorrect"),
+    "answer_changes": ("answer_changes", "responses"),
+    "tokens": ("tokens", "responses"),
+}
+SKILLS = ("attempts", "verifications", "verdict_accuracy", "retry_rate", "answer_changes", "tokens")
+PHASES = ("pre-RL", "post-RL")
+TITLES = {
+    "accuracy": "Accuracy of every model on every evaluation set",
+    "skills": "Skill use per model (claim 2)",
+    "generalisation": "Countdown accuracy before and after RL, per arm (claim 1)",
+    "ood_change": "Out-of-domain change against the base model after RL, per arm (claim 3)",
+    "budget_forcing": "Accuracy against forced thinking rounds (budget forcing)",
+    "claims": "The comparisons that decide each claim",
+}
 
-def collect(metric_files: list[str]) -> pd.DataFrame:
-    return pd.concat([pd.read_csv(f) for f in metric_files], ignore_index=True)
+
+def read_table(path) -> pd.DataFrame:
+    """A table written by :func:`write_table`; an empty one (no rows, no columns) reads as an empty frame."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+
+
+def load_scores(paths: list[str]) -> pd.DataFrame:
+    """Per-response scores of several models; ``responses`` (always 1) is the count of the per-response ratios."""
+    frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True) if paths else pd.DataFrame()
+    return frame.assign(responses=1)
+
+
+class Analysis:
+    """Intervals of the :data:`STATISTICS` of any model on any group of evaluation sets."""
+
+    def __init__(self, scores: pd.DataFrame, params: dict):
+        self.scores = scores
+        self.settings = {
+            "resamples": params["analysis"]["bootstrap_resamples"],
+            "level": params["analysis"]["ci_level"],
+            "seed": params["seed"],
+        }
+
+    def rows(self, model: str, sets: list[str], round_: int | None = None) -> pd.DataFrame:
+        s = self.scores
+        if s.empty:
+            return s
+        mask = (s["model"] == model) & s["eval_set"].isin(sets)
+        if round_ is not None:
+            mask &= s["round"] == round_
+        return s[mask]
+
+    def interval(self, statistic: str, model: str, sets: list[str], round_: int | None = None) -> Interval:
+        frame = self.rows(model, sets, round_)
+        if frame.empty:
+            return Interval(float("nan"), float("nan"), float("nan"))
+        ((num, den),) = aligned_grids([frame], *STATISTICS[statistic])
+        return ratio_interval(num, den, **self.settings)
+
+    def difference(self, statistic: str, a: tuple, b: tuple, sets: list[str]) -> Interval:
+        """Statistic of ``a`` minus that of ``b``, each a ``(model, round)``, paired over seeds and questions."""
+        frames = [self.rows(model, sets, round_) for model, round_ in (a, b)]
+        if any(f.empty for f in frames):
+            return Interval(float("nan"), float("nan"), float("nan"))
+        return difference_interval(*aligned_grids(frames, *STATISTICS[statistic]), **self.settings)
+
+
+def model_order(params: dict) -> list[str]:
+    """base, then the SFT models, then the RL models, each in the order of the arms in the config."""
+    inits = list(dict.fromkeys(params["arms"].values()))
+    return ["base"] + [m for m in inits if m != "base"] + [f"rl/{arm}" for arm in params["arms"]]
+
+
+def arm_model(params: dict, arm: str, phase: str) -> str:
+    """The model of ``arm`` before RL (its initialisation) or after RL."""
+    return params["arms"][arm] if phase == "pre-RL" else f"rl/{arm}"
+
+
+def columns(prefix: str, interval: Interval) -> dict:
+    return {prefix: interval.estimate, f"{prefix}_low": interval.low, f"{prefix}_high": interval.high}
+
+
+def accuracy_table(an: Analysis, params: dict) -> pd.DataFrame:
+    records = []
+    for model in model_order(params):
+        for eval_set in params["eval_sets"]:
+            frame = an.rows(model, [eval_set])
+            if frame.empty:
+                continue
+            records.append(
+                {
+                    "model": model,
+                    "eval_set": eval_set,
+                    "task": frame["task"].iloc[0],
+                    "n_seeds": frame["seed"].nunique(),
+                    "n_questions": frame["question_id"].nunique(),
+                    "n_responses": len(frame),
+                    **columns("accuracy", an.interval("accuracy", model, [eval_set])),
+                    "mean_attempts": frame["attempts"].mean(),
+                    "mean_verifications": frame["verifications"].mean(),
+                    "mean_tokens": frame["tokens"].mean(),
+                }
+            )
+    return pd.DataFrame(records)
+
+
+def scopes(params: dict) -> dict[str, list[str]]:
+    """Groups of evaluation sets that skill use is pooled over (empty groups are left out)."""
+    groups = {"in domain": params["in_domain_sets"], "out of domain": params["ood_sets"]}
+    return {name: sets for name, sets in groups.items() if sets}
+
+
+def skills_table(an: Analysis, params: dict) -> pd.DataFrame:
+    records = []
+    for model in model_order(params):
+        for scope, sets in scopes(params).items():
+            frame = an.rows(model, sets)
+            if frame.empty:
+                continue
+            record = {"model": model, "scope": scope, "n_responses": len(frame)}
+            for statistic in SKILLS:
+                record.update(columns(statistic, an.interval(statistic, model, sets)))
+            records.append(record)
+    return pd.DataFrame(records)
+
+
+def generalisation_table(an: Analysis, params: dict) -> pd.DataFrame:
+    baseline = params["analysis"]["baseline_arm"]
+    groups = {s: [s] for s in params["in_domain_sets"]}
+    if params["harder_sets"]:
+        groups["harder (pooled)"] = params["harder_sets"]
+    records = []
+    for arm in params["arms"]:
+        for phase in PHASES:
+            model = arm_model(params, arm, phase)
+            for label, sets in groups.items():
+                compared = baseline in params["arms"] and arm != baseline
+                diff = (
+                    an.difference("accuracy", (model, None), (arm_model(params, baseline, phase), None), sets)
+                    if compared
+                    else Interval(float("nan"), float("nan"), float("nan"))
+                )
+                records.append(
+                    {
+                        "arm": arm,
+                        "phase": phase,
+                        "model": model,
+                        "eval_set": label,
+                        "n_numbers": params["set_sizes"].get(label),
+                        **columns("accuracy", an.interval("accuracy", model, sets)),
+                        **columns("vs_baseline", diff),
+                    }
+                )
+    return pd.DataFrame(records)
+
+
+def ood_groups(params: dict) -> dict[str, list[str]]:
+    groups = {s: [s] for s in params["ood_sets"]}
+    if len(params["ood_sets"]) > 1:
+        groups["all (pooled)"] = params["ood_sets"]
+    return groups
+
+
+def ood_table(an: Analysis, params: dict) -> pd.DataFrame:
+    baseline = params["analysis"]["baseline_arm"]
+    records = []
+    for arm in params["arms"]:
+        model = f"rl/{arm}"
+        for label, sets in ood_groups(params).items():
+            compared = baseline in params["arms"] and arm != baseline
+            records.append(
+                {
+                    "arm": arm,
+                    "model": model,
+                    "eval_set": label,
+                    **columns("base_accuracy", an.interval("accuracy", "base", sets)),
+                    **columns("accuracy", an.interval("accuracy", model, sets)),
+                    **columns("change", an.difference("accuracy", (model, None), ("base", None), sets)),
+                    **columns(
+                        "vs_baseline",
+                        an.difference("accuracy", (model, None), (f"rl/{baseline}", None), sets)
+                        if compared
+                        else Interval(float("nan"), float("nan"), float("nan")),
+                    ),
+                }
+            )
+    return pd.DataFrame(records)
+
+
+def budget_table(bf: Analysis, params: dict) -> pd.DataFrame:
+    sets = params["budget_sets"]
+    records = []
+    for model in model_order(params):
+        for round_ in range(params["rounds"] + 1):
+            frame = bf.rows(model, sets, round_)
+            if frame.empty:
+                continue
+            records.append(
+                {
+                    "model": model,
+                    "round": round_,
+                    "n_responses": len(frame),
+                    **columns("accuracy", bf.interval("accuracy", model, sets, round_)),
+                    **columns("gain", bf.difference("accuracy", (model, round_), (model, 0), sets)),
+                    "mean_tokens": frame["tokens"].mean(),
+                    "mean_attempts": frame["attempts"].mean(),
+                }
+            )
+    return pd.DataFrame(records)
+
+
+def claims_table(an: Analysis, bf: Analysis, params: dict) -> pd.DataFrame:
+    """One row per comparison: ``role`` decisive (decides the claim) or context; ``difference`` whether it compares
+    two models or rounds (else it is one model's level); ``expected`` +1 / -1 is the side of ``null`` the paper
+    reports, 0 a number reported without an expected side."""
+    sf, baseline = params["analysis"]["skillfactory_arm"], params["analysis"]["baseline_arm"]
+    arms = params["arms"]
+    nan = Interval(float("nan"), float("nan"), float("nan"))
+
+    def pre(arm):
+        return arms[arm] if arm in arms else None
+
+    def diff(statistic, a, b, sets, analysis=an):
+        present = a[0] is not None and b[0] is not None and sets
+        return (analysis.difference(statistic, a, b, sets) if present else nan), True
+
+    def single(statistic, model, sets):
+        return (an.interval(statistic, model, sets) if model is not None and sets else nan), False
+
+    post_sf = f"rl/{sf}" if sf in arms else None
+    post_base = f"rl/{baseline}" if baseline in arms else None
+    harder, in_domain, ood = params["harder_sets"], params["in_domain_sets"], params["ood_sets"]
+    rounds = params["rounds"]
+    budget = params["budget_sets"]
+    rows = [
+        (1, "decisive", f"post-RL accuracy on harder Countdown ({', '.join(harder)}): {post_sf} minus {post_base}",
+         diff("accuracy", (post_sf, None), (post_base, None), harder), 0.0, 1),
+        (1, "context", f"pre-RL accuracy on Countdown, all sizes: {pre(sf)} minus {pre(baseline)}",
+         diff("accuracy", (pre(sf), None), (pre(baseline), None), in_domain), 0.0, -1),
+        (2, "decisive", f"attempts per response of {post_sf} on Countdown",
+         single("attempts", post_sf, in_domain), 1.0, 1),
+        (2, "decisive", f"verifications per response of {post_sf} on Countdown",
+         single("verifications", post_sf, in_domain), 0.0, 1),
+        (2, "context", f"verdict accuracy of {post_sf} on Countdown (0.5 is chance)",
+         single("verdict_accuracy", post_sf, in_domain), 0.5, 1),
+        (2, "context", f"attempts per response on Countdown: {post_sf} minus {post_base}",
+         diff("attempts", (post_sf, None), (post_base, None), in_domain), 0.0, 1),
+        (3, "decisive", f"out-of-domain accuracy after RL ({', '.join(ood)}): {post_sf} minus {post_base}",
+         diff("accuracy", (post_sf, None), (post_base, None), ood), 0.0, 1),
+        (3, "context", f"out-of-domain change of {post_base} against base",
+         diff("accuracy", (post_base, None), ("base", None), ood), 0.0, -1),
+        (3, "context", f"out-of-domain change of {post_sf} against base",
+         diff("accuracy", (post_sf, None), ("base", None), ood), 0.0, 0),
+        (4, "decisive", f"budget forcing gain of {post_sf} ({', '.join(budget)}): round {rounds} minus round 0",
+         diff("accuracy", (post_sf, rounds), (post_sf, 0), budget if rounds else [], bf), 0.0, 1),
+        (4, "context", f"budget forcing gain of {post_base}: round {rounds} minus round 0",
+         diff("accuracy", (post_base, rounds), (post_base, 0), budget if rounds else [], bf), 0.0, 0),
+    ]
+    return pd.DataFrame(
+        [
+            {"claim": claim, "role": role, "comparison": text, "difference": difference,
+             **columns("estimate", interval), "null": null, "expected": expected}
+            for claim, role, text, (interval, difference), null, expected in rows
+        ]
+    ).rename(columns={"estimate_low": "low", "estimate_high": "high"})
+
+
+def html_page(title: str, table: pd.DataFrame) -> str:
+    """A self-contained page (no script) for the report's viewer."""
+    body = table.to_html(index=False, float_format=lambda x: f"{x:.3f}", na_rep="–", border=0, escape=True)
+    style = (
+        "body{font-family:sans-serif;font-size:13px;margin:1em}table{border-collapse:collapse}"
+        "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}th{background:#f4f4f4}"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{style}</style></head><body><h3>{html.escape(title)}</h3>\n{body}\n</body></html>\n"
+    )
+
+
+def write_table(table: pd.DataFrame, out_dir: Path, name: str) -> None:
+    """``name`` as CSV, Markdown, LaTeX and HTML; an empty table keeps its header and says why it is empty."""
+    title = TITLES[name]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out_dir / f"{name}.csv", index=False, float_format="%.6g")
+    note = "" if len(table) else "\n(no rows: nothing of this kind was evaluated in this configuration)\n"
+    markdown = table.to_markdown(index=False, floatfmt=".3f", missingval="–") if len(table) else ""
+    (out_dir / f"{name}.md").write_text(f"{title}.\n\n{markdown}\n{note}")
+    latex = table.to_latex(index=False, float_format="%.3f", na_rep="--", escape=True, caption=title,
+                           label=f"tab:{name}")
+    (out_dir / f"{name}.tex").write_text(latex)
+    (out_dir / f"{name}.html").write_text(html_page(title, table))
 
 
 def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["metrics", "csv", "markdown"], argv)
-    table = collect(args.metrics.split(","))
-    table.to_csv(args.csv, index=False, float_format="%.4f")
-    wide = table.pivot(index="model", columns="eval_set", values="accuracy")
-    wide = wide.loc[table["model"].unique(), table["eval_set"].unique()]
-    with open(args.markdown, "w") as f:
-        f.write("Accuracy (mean score of sampled responses) per model and evaluation set.\n\n")
-        f.write(wide.to_markdown(floatfmt=".3f") + "\n")
+    args = parse_stage_args(__doc__, ["scores", "budget_scores", "out_dir"], argv)
+    p = args.params
+    an = Analysis(load_scores(args.scores.split(",")), p)
+    bf = Analysis(load_scores([s for s in args.budget_scores.split(",") if s]), p)
+    tables = {
+        "accuracy": accuracy_table(an, p),
+        "skills": skills_table(an, p),
+        "generalisation": generalisation_table(an, p),
+        "ood_change": ood_table(an, p),
+        "budget_forcing": budget_table(bf, p),
+        "claims": claims_table(an, bf, p),
+    }
+    for name, table in tables.items():
+        write_table(table, Path(args.out_dir), name)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from skillfactory.prompts import parse_verdict
 from skillfactory.nano.corpus import build_corpus
 from skillfactory.nano.tokenizer import train_tokenizer
 from skillfactory.tasks import get_task
-from skillfactory.training import run_sft, save_run
+from skillfactory.training import resumable, run_sft, save_run
 
 log = logging.getLogger("pretrain_base")
 
@@ -46,8 +46,11 @@ def corpus_text(document: dict) -> str:
     return "\n".join(m["content"] for m in document["prompt"] + document["completion"])
 
 
-def pretrain(p: dict, exclude: set, output: str) -> dict:
+def pretrain(p: dict, exclude: set, output: str, checkpoints: str, inputs: list[str]) -> dict:
     """Build corpus, tokenizer and model from the stage params, train, save to ``output``; return the stats.
+
+    ``checkpoints`` is the folder for resumable checkpoints, and ``inputs`` are the files ``exclude`` came from
+    (part of the checkpoints' fingerprint).
 
     The stats are written as ``corpus_stats.json``; the returned dict adds ``train_seconds`` (kept out of the file,
     whose bytes must not depend on the machine's speed), so that the throughput benchmark measures exactly this
@@ -60,8 +63,11 @@ def pretrain(p: dict, exclude: set, output: str) -> dict:
     tokenizer = train_tokenizer((corpus_text(d) for d in documents), p["pretrain"]["vocab_size"])
     model = build_model(p["pretrain"]["model"], tokenizer)
     log.info("nano model: %.2fM parameters, vocabulary %d", model.num_parameters() / 1e6, len(tokenizer))
-    trainer, result = run_sft(model, tokenizer, Dataset.from_list(documents), p["pretrain"]["train"], p["seed"])
-    save_run(trainer, tokenizer, output)
+    with resumable(checkpoints, p, inputs) as resume:
+        trainer, result = run_sft(
+            model, tokenizer, Dataset.from_list(documents), p["pretrain"]["train"], p["seed"], checkpoints, resume
+        )
+        save_run(trainer, tokenizer, output)
     stats = {
         "documents": len(documents),
         "attempt_documents": verdicts[None],
@@ -76,11 +82,12 @@ def pretrain(p: dict, exclude: set, output: str) -> dict:
 
 
 def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["tasks", "output"], argv)
+    args = parse_stage_args(__doc__, ["tasks", "output", "checkpoints"], argv)
     exclude = set()
-    for path in args.tasks.split(","):
+    paths = args.tasks.split(",")
+    for path in paths:
         exclude |= {get_task(r["task"]).key(r) for r in read_jsonl(path)}
-    pretrain(args.params, exclude, args.output)
+    pretrain(args.params, exclude, args.output, args.checkpoints, paths)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""Counting skill use in a response from its tags, which needs no judge model.
+"""Measuring skill use in a response from its tags and the task's scorer, which needs no judge model.
+
+A SkillFactory trace is a sequence of attempts (``<sample>`` blocks), each optionally followed by a verification
+(``<reflect>`` block ending in a ``<verdict>``), then a final answer. Model output is untrusted and often malformed
+(unclosed, nested or stray tags), so the parser never requires well-formed XML: a block runs from its opening tag to
+the next structural tag of any kind, and a verification judges the latest attempt opened before it. Only tag
+positions are scanned (linear time); nothing is evaluated.
 
 >>> count_attempts("<think><sample>a</sample><reflect>r</reflect><sample>b</sample></think>")
 2
@@ -8,9 +14,28 @@
 0
 >>> is_multi_attempt("<answer>1</answer> no wait <answer>2</answer>")
 True
+>>> answers("<answer>1</answer> <answer> 2 </answer><answer>unclosed")
+['1', '2']
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from skillfactory.prompts import parse_verdict
+
+_STRUCTURE = re.compile(r"</?(?:sample|reflect|think)>")
+
+SKILL_COLUMNS = (
+    "attempts",
+    "verifications",
+    "verdicts",
+    "verdicts_right",
+    "judged_incorrect",
+    "retries_after_incorrect",
+    "answer_changes",
+)
 
 
 def count_attempts(response: str) -> int:
@@ -26,3 +51,84 @@ def count_verifications(response: str) -> int:
 def is_multi_attempt(response: str) -> bool:
     """Whether a response tries more than once: several ``<sample>`` blocks or several final answers."""
     return count_attempts(response) > 1 or response.count("<answer>") > 1
+
+
+@dataclass
+class Attempt:
+    """One ``<sample>`` block and the verdicts of the ``<reflect>`` blocks that judge it (``None``: no verdict)."""
+
+    text: str
+    verdicts: list[bool | None] = field(default_factory=list)
+
+
+def parse_attempts(response: str) -> list[Attempt]:
+    """The ``<sample>`` blocks of a response in order, each with the verdicts of the reflections after it.
+
+    A reflection before any attempt judges nothing and is dropped (it still counts as a verification).
+
+    >>> [(a.text, a.verdicts) for a in parse_attempts("<sample>x<reflect><verdict>Incorrect</verdict><sample>y")]
+    [('x', [False]), ('y', [])]
+    """
+    tags = list(_STRUCTURE.finditer(response))
+    attempts: list[Attempt] = []
+    for i, tag in enumerate(tags):
+        end = tags[i + 1].start() if i + 1 < len(tags) else len(response)
+        body = response[tag.end() : end]
+        if tag.group() == "<sample>":
+            attempts.append(Attempt(body))
+        elif tag.group() == "<reflect>" and attempts:
+            attempts[-1].verdicts.append(parse_verdict(body))
+    return attempts
+
+
+def answers(response: str) -> list[str]:
+    """Every complete ``<answer>...</answer>`` in order, whitespace-normalised; an opening tag without its closing
+    tag before the next opening tag is no answer."""
+    found, start, close = [], response.find("<answer>"), -1
+    while start >= 0:
+        body_start = start + len("<answer>")
+        if close < body_start:  # each closing tag is searched for once: linear time on any text
+            close = response.find("</answer>", body_start)
+            if close < 0:
+                break
+        following = response.find("<answer>", body_start)
+        if following < 0 or following > close:
+            found.append(" ".join(response[body_start:close].split()))
+        start = following
+    return found
+
+
+def skill_usage(response: str, is_correct) -> dict[str, int]:
+    """Skill counts of one response; ``is_correct(text)`` tells whether an attempt's text answers correctly.
+
+    - ``attempts``, ``verifications``: ``<sample>`` and ``<reflect>`` blocks (an untagged response is one attempt
+      and no verification);
+    - ``verdicts`` / ``verdicts_right``: readable verdicts on an attempt, and those equal to that attempt's true
+      correctness;
+    - ``judged_incorrect`` / ``retries_after_incorrect``: attempts whose last readable verdict is Incorrect, and
+      those followed by another attempt (the model acts on its own verdict);
+    - ``answer_changes``: consecutive complete answers that differ (a trace's attempts' answers, then its final
+      answer), i.e. how often the model changes its answer.
+    """
+    attempts = parse_attempts(response)
+    verdicts = right = judged_incorrect = retries = 0
+    for i, attempt in enumerate(attempts):
+        readable = [v for v in attempt.verdicts if v is not None]
+        if not readable:
+            continue
+        truth = bool(is_correct(attempt.text))
+        verdicts += len(readable)
+        right += sum(v == truth for v in readable)
+        if readable[-1] is False:
+            judged_incorrect += 1
+            retries += i + 1 < len(attempts)
+    given = answers(response)
+    return {
+        "attempts": count_attempts(response),
+        "verifications": count_verifications(response),
+        "verdicts": verdicts,
+        "verdicts_right": right,
+        "judged_incorrect": judged_incorrect,
+        "retries_after_incorrect": retries,
+        "answer_changes": sum(a != b for a, b in zip(given, given[1:])),
+    }

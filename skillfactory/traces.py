@@ -74,8 +74,13 @@ def render_trace(rng: random.Random, attempts: list[dict], with_reflections: boo
 
 
 def build_traces(rows: list[dict], fmt: dict, seed: int) -> list[dict]:
-    """One trace per kept question and per N in ``1..fmt["max_samples"]``, with provenance columns."""
+    """One trace per kept question and per N in ``1..fmt["max_samples"]``, with provenance columns.
+
+    With ``fmt["styles"]`` set, only samples of those prompt styles are used (the single-prompt ablation).
+    """
     rng = random.Random(f"traces-{seed}")
+    if fmt["styles"] is not None:
+        rows = [r for r in rows if r["style"] in fmt["styles"]]
     out = []
     for qid, kept in kept_by_question(rows, fmt["min_kept_answers"]).items():
         for n in range(1, fmt["max_samples"] + 1):

@@ -2,14 +2,14 @@
 
 The reward is the task's own ``score()`` of the completion's final answer, the same function evaluation uses.
 Output: a ``save_pretrained`` folder with the model, its tokenizer and ``curves.csv`` (reward, completion length,
-KL... per step).
+KL... per step). With ``recipe.lora`` set, LoRA adapters are trained and merged into the saved model. A killed run
+resumes from its last checkpoint (see :mod:`skillfactory.training`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import tempfile
 
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
@@ -18,8 +18,9 @@ from skillfactory.cli import parse_stage_args
 from skillfactory.io import read_jsonl
 from skillfactory.modeling import load_tokenizer, model_ref, set_threads
 from skillfactory.prompts import task_prompt
+from skillfactory.skills import count_attempts
 from skillfactory.tasks import get_task
-from skillfactory.training import save_run, trainer_arguments
+from skillfactory.training import lora_config, resumable, save_run, trainer_arguments
 
 log = logging.getLogger("train_grpo")
 
@@ -34,6 +35,12 @@ def correctness_reward(completions, example, **_) -> list[float]:
     return rewards
 
 
+def attempts_logged(completions, **_) -> list[float]:
+    """Attempts (``<sample>`` blocks) per completion: a reward of weight 0, so that TRL logs it per step in the
+    training curves (``rewards/attempts_logged/mean``) without changing the advantages."""
+    return [float(count_attempts(c[-1]["content"] if isinstance(c, list) else c)) for c in completions]
+
+
 def rl_dataset(questions: list[dict], template: str) -> Dataset:
     """Conversational prompts plus the question as a JSON string (a column TRL hands to the reward function)."""
     return Dataset.from_list(
@@ -42,33 +49,35 @@ def rl_dataset(questions: list[dict], template: str) -> Dataset:
 
 
 def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["questions", "output"], argv)
+    args = parse_stage_args(__doc__, ["questions", "output", "checkpoints"], argv)
     p = args.params
     set_threads(p["threads"])
     name, revision = model_ref(p)
     recipe = p["recipe"]
     tokenizer = load_tokenizer(name, revision)
-    with tempfile.TemporaryDirectory() as scratch:
-        config = GRPOConfig(
-            **trainer_arguments(recipe, p["seed"], scratch),
-            max_steps=recipe["max_steps"],
-            num_generations=recipe["num_generations"],
-            max_completion_length=recipe["max_completion_length"],
-            temperature=recipe["temperature"],
-            beta=recipe["beta"],
-            loss_type=recipe["loss_type"],
-            scale_rewards=recipe["scale_rewards"],
-            model_init_kwargs={"revision": revision},
-        )
+    config = GRPOConfig(
+        **trainer_arguments(recipe, p["seed"], args.checkpoints),
+        max_steps=recipe["max_steps"],
+        num_generations=recipe["num_generations"],
+        max_completion_length=recipe["max_completion_length"],
+        temperature=recipe["temperature"],
+        beta=recipe["beta"],
+        loss_type=recipe["loss_type"],
+        scale_rewards=recipe["scale_rewards"],
+        reward_weights=[1.0, 0.0],
+        model_init_kwargs={"revision": revision},
+    )
+    with resumable(args.checkpoints, p, [args.questions, name]) as resume:
         trainer = GRPOTrainer(
             model=name,
-            reward_funcs=correctness_reward,
+            reward_funcs=[correctness_reward, attempts_logged],
             args=config,
             train_dataset=rl_dataset(read_jsonl(args.questions), p["prompt_template"]),
             processing_class=tokenizer,
+            peft_config=lora_config(recipe),
         )
-        trainer.train()
-    save_run(trainer, tokenizer, args.output)
+        trainer.train(resume_from_checkpoint=resume)
+        save_run(trainer, tokenizer, args.output)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 The dataset is conversational prompt-completion, so the loss covers the assistant turn only. Output: a
 ``save_pretrained`` folder with the model, its tokenizer and ``curves.csv`` (loss, learning rate... per step).
+With ``recipe.lora`` set, LoRA adapters are trained and merged into the saved model. A killed run resumes from
+its last checkpoint (see :mod:`skillfactory.training`).
 """
 
 from __future__ import annotations
@@ -12,21 +14,23 @@ from datasets import load_dataset
 
 from skillfactory.cli import parse_stage_args
 from skillfactory.modeling import load_model, load_tokenizer, model_ref, set_threads
-from skillfactory.training import run_sft, save_run
+from skillfactory.training import resumable, run_sft, save_run
 
 log = logging.getLogger("train_sft")
 
 
 def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["data", "output"], argv)
+    args = parse_stage_args(__doc__, ["data", "output", "checkpoints"], argv)
     p = args.params
     set_threads(p["threads"])
     name, revision = model_ref(p)
     recipe = p["recipe"]
     tokenizer = load_tokenizer(name, revision, padding_side="right")
     dataset = load_dataset("json", data_files=args.data, split="train").select_columns(["prompt", "completion"])
-    trainer, _ = run_sft(load_model(name, revision), tokenizer, dataset, recipe, p["seed"])
-    save_run(trainer, tokenizer, args.output)
+    with resumable(args.checkpoints, p, [args.data, name]) as resume:
+        model = load_model(name, revision)
+        trainer, _ = run_sft(model, tokenizer, dataset, recipe, p["seed"], args.checkpoints, resume)
+        save_run(trainer, tokenizer, args.output)
 
 
 if __name__ == "__main__":

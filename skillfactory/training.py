@@ -1,26 +1,37 @@
-"""What the SFT and GRPO stages (and nano pretraining) share: trainer arguments from a recipe, curves, saving.
+"""What the SFT and GRPO stages (and nano pretraining) share: trainer arguments from a recipe, checkpoints and
+resuming, LoRA, curves, saving.
 
 A recipe is a config section with the keys below; the TRL config classes get them explicitly, because several
 TRL defaults (gradient checkpointing on, bf16 on, GRPO's ``beta=0``) are not what the paper or a CPU run wants.
+
+Checkpoints go to a folder outside the rule's declared outputs (Snakemake deletes the outputs of a failed job),
+stamped with a fingerprint of the job's params and input files: a job killed mid-run and started again resumes
+from its last checkpoint, while a job whose settings or inputs changed starts from scratch. The folder is removed
+once the model is saved.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import logging
-import tempfile
+import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
+from peft import LoraConfig, PeftModel
+from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
 log = logging.getLogger(__name__)
 
 
-def trainer_arguments(recipe: dict, seed: int, output_dir: str) -> dict:
-    """Keyword arguments shared by ``SFTConfig`` and ``GRPOConfig``."""
+def trainer_arguments(recipe: dict, seed: int, checkpoint_dir: str) -> dict:
+    """Keyword arguments shared by ``SFTConfig`` and ``GRPOConfig``; checkpoints every ``save_steps`` steps."""
     return {
-        "output_dir": output_dir,
+        "output_dir": checkpoint_dir,
         "per_device_train_batch_size": recipe["batch_size"],
         "gradient_accumulation_steps": recipe["gradient_accumulation_steps"],
         "learning_rate": recipe["learning_rate"],
@@ -33,7 +44,9 @@ def trainer_arguments(recipe: dict, seed: int, output_dir: str) -> dict:
         "use_cpu": not torch.cuda.is_available(),
         "gradient_checkpointing": recipe["gradient_checkpointing"],
         "logging_steps": 1,
-        "save_strategy": "no",
+        "save_strategy": "steps",
+        "save_steps": recipe["save_steps"],
+        "save_total_limit": 1,
         "report_to": "none",
         "seed": seed,
         "data_seed": seed,
@@ -52,25 +65,76 @@ def write_curves(log_history: list[dict], path) -> None:
         writer.writerows(rows)
 
 
-def run_sft(model, tokenizer, dataset, recipe: dict, seed: int):
+def lora_config(recipe: dict) -> LoraConfig | None:
+    """The recipe's LoRA adapters on every linear layer, or ``None`` for full fine-tuning."""
+    lora = recipe.get("lora")
+    if lora is None:
+        return None
+    return LoraConfig(
+        r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+
+
+def fingerprint(params: dict, inputs: list[str]) -> str:
+    """Hash of a job's params and the bytes of its input files (folders: every file in them)."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    for path in map(Path, inputs):
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(path) if path.is_dir() else file.name).encode())
+            with open(file, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
+    """Yield the checkpoint to resume from (``None`` for a fresh start); remove the folder when the body succeeds."""
+    folder = Path(checkpoint_dir)
+    stamp = folder / "fingerprint.txt"
+    key = fingerprint(params, [p for p in inputs if Path(p).exists()])
+    resume = None
+    if stamp.exists() and stamp.read_text() == key:
+        resume = get_last_checkpoint(str(folder))
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        stamp.write_text(key)
+    log.info("resuming from %s" if resume else "no checkpoint to resume from in %s", resume or folder)
+    yield resume
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_sft(model, tokenizer, dataset, recipe: dict, seed: int, checkpoint_dir: str, resume: str | None):
     """Supervised training on a conversational prompt-completion dataset, loss on the completions only.
 
-    Returns ``(trainer, train_output)``; checkpoints go to a scratch folder that is removed afterwards.
+    Batches are drawn at random. Grouping documents of similar length would halve the padding of the nano corpus,
+    but in two measured pretraining runs it stopped the model from learning (loss 2.3 instead of 0.2 after one
+    epoch), so it is not used. Returns ``(trainer, train_output)``.
     """
-    with tempfile.TemporaryDirectory() as scratch:
-        config = SFTConfig(
-            **trainer_arguments(recipe, seed, scratch),
-            num_train_epochs=recipe["epochs"],
-            max_length=recipe["max_length"],
-            completion_only_loss=True,
-        )
-        trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
-        return trainer, trainer.train()
+    config = SFTConfig(
+        **trainer_arguments(recipe, seed, checkpoint_dir),
+        num_train_epochs=recipe["epochs"],
+        max_length=recipe["max_length"],
+        completion_only_loss=True,
+    )
+    trainer = SFTTrainer(
+        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=lora_config(recipe)
+    )
+    return trainer, trainer.train(resume_from_checkpoint=resume)
 
 
 def save_run(trainer, tokenizer, output_dir: str) -> None:
-    """Save the trained model and tokenizer as a plain ``save_pretrained`` folder, with ``curves.csv``."""
-    trainer.model.save_pretrained(output_dir)
+    """Save the trained model and tokenizer as a plain ``save_pretrained`` folder, with ``curves.csv``.
+
+    LoRA adapters are merged first, so every later stage loads an ordinary checkpoint.
+    """
+    model = trainer.model
+    if isinstance(model, PeftModel):
+        model = model.merge_and_unload()
+    model.save_pretrained(output_dir)
     tokenizer.save_pretrained(output_dir)
     write_curves(trainer.state.log_history, f"{output_dir}/curves.csv")
     log.info("saved model to %s", output_dir)

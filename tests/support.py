@@ -1,5 +1,9 @@
 """Shared paths and helpers of the test suite."""
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -11,3 +15,30 @@ SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 def load_yaml(path):
     with open(path) as f:
         return yaml.safe_load(f)
+
+
+SMOKE = ["--configfile", "config/smoke.yaml"]
+
+
+def copy_workflow(dest: Path) -> Path:
+    for name in ("Snakefile", "workflow", "config", "envs", "skillfactory", "profiles"):
+        src = ROOT / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run Snakemake from this interpreter's environment (its ``python`` first on PATH, no hub access)."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "HF_HUB_OFFLINE": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )

@@ -61,7 +61,7 @@ def test_defaults_are_the_nano_config():
     assert {key: default_of(node) for key, node in schema["properties"].items()} == DEFAULT
 
 
-@pytest.mark.parametrize("name", ["smoke", "paper"])
+@pytest.mark.parametrize("name", ["smoke", "paper", "smollm"])
 def test_shipped_configs_are_valid(name):
     validate_config(DEFAULT, str(SCHEMA))
     validate_config(merged(name), str(SCHEMA))
@@ -80,6 +80,9 @@ def test_shipped_configs_are_valid(name):
         (lambda c: c["grpo"].__setitem__("num_generations", 5), "grpo.batch_size"),
         (lambda c: c["prompts"].__setitem__("main_style", "poetry"), "prompts.main_style"),
         (lambda c: c["prompts"].__setitem__("verify", "no placeholders"), "prompts.verify"),
+        (lambda c: c["sft_data"]["single_prompt"].__setitem__("styles", ["poetry"]), "sft_data.single_prompt.styles"),
+        (lambda c: c["sft_data"]["single_prompt"].__setitem__("min_kept_answers", 5), "single_prompt.min_kept_answers"),
+        (lambda c: c.__setitem__("seeds", []), "seeds"),
     ],
 )
 def test_bad_config_names_the_key(mutate, key):

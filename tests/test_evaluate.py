@@ -1,17 +1,74 @@
-"""Evaluation metrics: accuracy and skill counts per evaluation set."""
+"""Evaluation metrics: accuracy and skill counts per evaluation set; budget forcing's rounds."""
 
-from skillfactory.evaluate import score_responses, summarize
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skillfactory.budget_forcing import force, kept_part
+from skillfactory.evaluate import SCORE_COLUMNS, score_responses, scores_frame, summarize
+
+MODEL = {"stage": "rl", "name": "x", "seed": 3}
 
 
 def test_evaluation_metrics_count_skills_per_set():
     example = {"task": "countdown", "id": "q", "numbers": [3, 7, 12], "target": 33}
-    trace = "<think><sample>x</sample><reflect>y</reflect><sample>z</sample></think><answer>3 * 7 + 12</answer>"
+    trace = (
+        "<think><sample><answer>3 + 7 + 12</answer></sample><reflect><verdict>Incorrect</verdict></reflect>"
+        "<sample><answer>3 * 7 + 12</answer></sample><reflect><verdict>Incorrect</verdict></reflect></think>"
+        "<answer>3 * 7 + 12</answer>"
+    )
     rows = score_responses({"cd3": [example], "cd4": [example]}, [[trace, "no answer"], ["<answer>3+7</answer>"] * 2])
-    metrics = summarize(rows, "rl/x").set_index("eval_set")
-    assert list(metrics.columns[:1]) == ["model"] and (metrics["model"] == "rl/x").all()
+    for row in rows:
+        row["tokens"] = len(row["response"])
+    metrics = summarize(rows, MODEL).set_index("eval_set")
+    assert list(metrics.columns[:4]) == ["model", "stage", "name", "seed"] and (metrics["model"] == "rl/x").all()
+    assert (metrics["seed"] == 3).all()
     assert metrics.loc["cd3", "accuracy"] == 0.5 and metrics.loc["cd4", "accuracy"] == 0.0
-    assert metrics.loc["cd3", "mean_attempts"] == 1.5 and metrics.loc["cd3", "mean_verifications"] == 0.5
+    assert metrics.loc["cd3", "mean_attempts"] == 1.5 and metrics.loc["cd3", "mean_verifications"] == 1.0
     assert metrics.loc["cd3", "n_questions"] == 1 and metrics.loc["cd3", "n_responses"] == 2
+    # the first verdict is right (3 + 7 + 12 is wrong), the second wrong; one retry after two Incorrect verdicts
+    assert metrics.loc["cd3", "verdict_accuracy"] == 0.5 and metrics.loc["cd3", "retry_rate"] == 0.5
+    assert metrics.loc["cd3", "mean_answer_changes"] == 0.5
+    assert math.isnan(metrics.loc["cd4", "verdict_accuracy"]) and math.isnan(metrics.loc["cd4", "retry_rate"])
+    scores = scores_frame(rows, MODEL)
+    assert list(scores.columns) == ["model", "stage", "name", "seed", *SCORE_COLUMNS] and len(scores) == 4
+
+
+def test_budget_forcing_cuts_at_the_closed_thinking_and_appends_the_phrase():
+    calls = []
+
+    def generate(texts, round_):
+        calls.append(list(texts))
+        thinking, plain = f"<think>r{round_}</think> so <answer>{round_}</answer>", f"<answer>{round_}</answer>"
+        return [thinking if "think" in t else plain for t in texts]
+
+    history = force(generate, ["P-think:", "P-plain:"], rounds=2, phrase="Wait.")
+    assert calls[1] == ["P-think:<think>r0\nWait.\n", "P-plain:<answer>0</answer>\nWait.\n"]
+    assert calls[2][0] == "P-think:<think>r0\nWait.\n<think>r1\nWait.\n"
+    assert history[0] == [
+        "<think>r0</think> so <answer>0</answer>",
+        "<think>r0\nWait.\n<think>r1</think> so <answer>1</answer>",
+        "<think>r0\nWait.\n<think>r1\nWait.\n<think>r2</think> so <answer>2</answer>",
+    ]
+    assert history[1][2] == "<answer>0</answer>\nWait.\n<answer>1</answer>\nWait.\n<answer>2</answer>"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", " ", "\n", "</think>", "<think>", "<answer>1</answer>"]), max_size=8).map("".join),
+    st.lists(st.text(max_size=20), min_size=1, max_size=4),
+    st.integers(0, 3),
+)
+def test_each_round_keeps_the_text_before_the_model_closed_its_thinking(first, generations, rounds):
+    def generate(texts, round_):
+        return [first if round_ == 0 else generations[round_ % len(generations)] for _ in texts]
+
+    (history,) = force(generate, ["prompt"], rounds, "Wait.")
+    assert len(history) == rounds + 1 and history[0] == first
+    for before, after in zip(history, history[1:]):
+        kept = kept_part(before).rstrip()
+        assert after.startswith(kept) and after[len(kept):].lstrip().startswith("Wait.")
 
 
 def test_base_card_metrics_separate_pass_rates_and_verdicts():

@@ -10,7 +10,14 @@ from skillfactory.build_sft_data import build_datasets, dataset_stats, star_rows
 from skillfactory.prompts import parse_verdict
 from skillfactory.tasks.countdown import COUNTDOWN, extract_answer
 
-MAIN = {"kind": "traces", "min_kept_answers": 2, "max_samples": 4, "reflections": True, "last_correct": True}
+MAIN = {
+    "kind": "traces",
+    "min_kept_answers": 2,
+    "max_samples": 4,
+    "reflections": True,
+    "last_correct": True,
+    "styles": None,
+}
 
 
 def make_rows(pattern: list[list[bool]]) -> list[dict]:
@@ -93,13 +100,33 @@ def test_ablation_switches():
     assert finals == {0.0, 1.0}
 
 
+def test_single_prompt_ablation_uses_only_its_style():
+    rows = make_rows([[False, True, True, False, True, False]] * 3)
+    for i, row in enumerate(rows):
+        row["style"] = ("original", "plan")[i % 2]
+    data = build_datasets(rows, {"single": {**MAIN, "styles": ["plan"]}}, "{question}", 0)["single"]
+    plan = {r["response"].strip() for r in rows if r["style"] == "plan"}
+    samples = [s for r in data for s in blocks(r["completion"][0]["content"], "sample")]
+    assert samples and set(samples) <= plan
+
+
 def test_star_matches_trace_rows_and_uses_only_correct_answers():
     rows = make_rows([[True, False, True], [False, True], [True, True, True, False]])
     data = build_datasets(rows, {"sf": MAIN, "star": {"kind": "star", "match_rows": "sf"}}, "{question}", 3)
     assert len(data["star"]) == len(data["sf"]) > 0
     correct = {r["response"] for r in rows if r["correct"]}
     assert all(r["completion"][0]["content"] in correct for r in data["star"])
-    assert dataset_stats(data["star"])["verdicts_correct"] == 0
+    stats = dataset_stats(data["star"], words)
+    assert stats["verdicts_correct"] == 0 and stats["rows"] == len(data["star"])
+    lengths = [len(r["completion"][0]["content"].split()) for r in data["star"]]
+    assert stats["completion_tokens_max"] == max(lengths) and stats["completion_tokens_mean"] == round(
+        sum(lengths) / len(lengths), 1
+    )
+
+
+def words(text, add_special_tokens):
+    """A whitespace tokenizer standing in for the model's, so token counts are known."""
+    return {"input_ids": text.split()}
 
 
 def test_same_seed_same_data():

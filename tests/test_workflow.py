@@ -8,44 +8,21 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from snakemake.utils import update_config
 
-from support import ROOT, load_yaml
+from support import SMOKE, copy_workflow, load_yaml, snakemake
 
 pytestmark = pytest.mark.workflow
-
-SMOKE = ["--configfile", "config/smoke.yaml"]
-
-
-def copy_workflow(dest: Path) -> Path:
-    for name in ("Snakefile", "workflow", "config", "envs", "skillfactory"):
-        src = ROOT / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, dest / name)
-    return dest
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run Snakemake from this interpreter's environment (its ``python`` first on PATH, no hub access)."""
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "HF_HUB_OFFLINE": "1",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
 
 
 def planned_jobs(result: subprocess.CompletedProcess) -> Counter:
@@ -54,34 +31,27 @@ def planned_jobs(result: subprocess.CompletedProcess) -> Counter:
     return Counter(re.findall(r"^(?:local)?rule (\w+):$", result.stdout, flags=re.M))
 
 
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    """The smoke workflow run once to completion, then the HTML report."""
-    workdir = copy_workflow(tmp_path_factory.mktemp("smoke"))
-    run = snakemake(workdir, *SMOKE)
-    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
-    report = snakemake(workdir, *SMOKE, "--report", "results/report.html")
-    assert report.returncode == 0, report.stderr[-3000:]
-    return workdir
-
-
 def test_lint_is_clean(tmp_path):
     result = snakemake(copy_workflow(tmp_path), "--lint")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Lints for" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("configfile", [None, "config/smoke.yaml", "config/paper.yaml"])
+@pytest.mark.parametrize("configfile", [None, "config/smoke.yaml", "config/paper.yaml", "config/smollm.yaml"])
 def test_dry_run_plans_the_whole_dag(tmp_path, configfile):
     workdir = copy_workflow(tmp_path)
     jobs = planned_jobs(snakemake(workdir, "-n", *(["--configfile", configfile] if configfile else [])))
     config = load_yaml(workdir / "config" / "config.yaml")
     if configfile:
-        config.update(load_yaml(workdir / configfile))
-    assert jobs["train_grpo"] == len(config["arms"])
-    assert jobs["evaluate"] == 1 + len(config["arms"]) + len({a["sft_data"] for a in config["arms"].values()} - {None})
+        update_config(config, load_yaml(workdir / configfile))
+    seeds = len(config["seeds"])
+    datasets = {a["sft_data"] for a in config["arms"].values()} - {None}
+    assert jobs["train_grpo"] == len(config["arms"]) * seeds
+    assert jobs["train_sft"] == len(datasets) * seeds
+    assert jobs["evaluate"] == (1 + len(config["arms"]) + len(datasets)) * seeds
     assert jobs["make_figures"] == jobs["make_tables"] == jobs["all"] == 1
-    assert jobs["pretrain_base"] == (0 if configfile == "config/paper.yaml" else 1)
+    assert jobs["pretrain_base"] == (1 if configfile in (None, "config/smoke.yaml") else 0)
+    assert jobs["convert_gguf"] == (1 if configfile == "config/smollm.yaml" else 0)
 
 
 @pytest.mark.parametrize(
@@ -115,18 +85,22 @@ def test_missing_key_fails_before_any_job(tmp_path):
 def test_smoke_run_writes_table_figure_and_report(smoke_run):
     table = pd.read_csv(smoke_run / "results" / "tables" / "accuracy.csv")
     config = load_yaml(smoke_run / "config" / "config.yaml")
-    models = {"base", "sft/skillfactory", "sft/star", "rl/rl_only", "rl/skillfactory", "rl/star"}
+    datasets = {a["sft_data"] for a in config["arms"].values()} - {None}
+    models = {"base"} | {f"sft/{d}" for d in datasets} | {f"rl/{arm}" for arm in config["arms"]}
+    assert {"rl/rl_only", "rl/skillfactory", "rl/star", "rl/no_reflection", "rl/random_order"} <= models
     assert set(table["model"]) == models
     assert len(table) == len(models) * len(config["eval_sets"])
     assert set(table["eval_set"]) == set(config["eval_sets"])
     assert table["accuracy"].between(0, 1).all()
     assert (table["mean_attempts"] >= 1).all()
-    assert (smoke_run / "results" / "figures" / "accuracy.png").stat().st_size > 10_000
-    assert "accuracy.png" in (smoke_run / "results" / "report.html").read_text(errors="replace")
+    report = (smoke_run / "results" / "report.html").read_text(errors="replace")
+    for figure in ("generalisation", "skills", "ood_change", "budget_forcing", "training_curves"):
+        assert (smoke_run / "results" / "figures" / f"{figure}.png").stat().st_size > 10_000
+        assert f"{figure}.png" in report
     card = json.loads((smoke_run / "results" / "base_card.json").read_text())
     assert set(card["sets"]) == set(config["eval_sets"])
     assert 0 <= card["verification"]["verdict_accuracy"] <= 1
-    for model in ("models/base", "models/sft/skillfactory", "models/rl/skillfactory"):
+    for model in ("models/base", "models/sft/skillfactory/seed0", "models/rl/skillfactory/seed0"):
         assert (smoke_run / "results" / model / "model.safetensors").exists()
         assert (smoke_run / "results" / model / "chat_template.jinja").exists()
 
@@ -141,8 +115,12 @@ def test_grpo_change_reruns_only_grpo_evaluation_and_figures(smoke_run, tmp_path
     change.write_text(yaml.safe_dump({"grpo": {"learning_rate": 0.123}}))
     # one --configfile flag with both files: a second flag would replace the first
     jobs = planned_jobs(snakemake(smoke_run, *SMOKE, str(change), "-n"))
-    arms = len(load_yaml(smoke_run / "config" / "config.yaml")["arms"])
-    assert jobs == Counter(train_grpo=arms, evaluate=arms, make_tables=1, make_figures=1, all=1)
+    config = load_yaml(smoke_run / "config" / "config.yaml")
+    runs = len(config["arms"]) * len(config["seeds"])
+    forced = runs if "rl" in config["evaluation"]["budget_forcing"]["stages"] else 0
+    assert jobs == Counter(
+        train_grpo=runs, evaluate=runs, budget_forcing=forced, make_tables=1, make_figures=1, findings=1, all=1
+    )
 
 
 def test_pretraining_is_bit_identical(smoke_run, tmp_path):
@@ -155,3 +133,36 @@ def test_pretraining_is_bit_identical(smoke_run, tmp_path):
         first, second = (hashlib.sha256((d / "results/models/base" / name).read_bytes()).hexdigest()
                          for d in (smoke_run, workdir))
         assert first == second, name
+
+
+def test_killed_training_resumes_from_its_checkpoint(smoke_run, tmp_path):
+    """SIGKILL a training job (and Snakemake with it) after its first checkpoint; the rerun continues from there."""
+    workdir = tmp_path / "run"
+    shutil.copytree(smoke_run, workdir)
+    (workdir / "resume.yaml").write_text(yaml.safe_dump({"sft": {"epochs": 40, "save_steps": 3}}))
+    target = "results/models/sft/skillfactory/seed0"
+    shutil.rmtree(workdir / target)
+    args = [target, "--configfile", "config/smoke.yaml", "resume.yaml"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    checkpoints = workdir / "results/checkpoints/train_sft/skillfactory/seed0"
+    deadline = time.monotonic() + 300
+    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")):
+        assert first.poll() is None, "the job ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint within 5 minutes"
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    assert not (workdir / target).exists()
+    assert snakemake(workdir, "--unlock", *args).returncode == 0
+    rerun = snakemake(workdir, *args)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    log = (workdir / "results/logs/train_sft/skillfactory/seed0.log").read_text()
+    resumed = re.search(r"resuming from \S+/checkpoint-(\d+)", log)
+    assert resumed and int(resumed.group(1)) >= 3, log[-2000:]
+    curves = pd.read_csv(workdir / target / "curves.csv").dropna(subset=["loss"])
+    assert list(curves["step"]) == list(range(1, len(curves) + 1))  # history of both runs, without gaps
+    assert (workdir / target / "model.safetensors").exists() and not checkpoints.exists()

@@ -45,7 +45,10 @@ from skillfactory.tasks.arithmetic import (
 )
 from skillfactory.tasks.common import Task, draws, extract_answer, sample_distinct
 
-__all__ = ["COUNTDOWN", "Countdown", "answer_value", "extract_answer", "find_steps", "random_route", "solve"]
+__all__ = [
+    "COUNTDOWN", "Countdown", "answer_value", "extract_answer", "find_steps", "random_route", "solve",
+    "strip_step_label",
+]
 
 MAX_STEPS = 12
 MIN_NUMBERS, MAX_NUMBERS = 2, 6
@@ -54,7 +57,7 @@ Value = int | Fraction
 Move = tuple[str, Value, Value, Value]  # (operator, left operand, right operand, result)
 
 
-def _strip_step_label(line: str) -> str:
+def strip_step_label(line: str) -> str:
     """``Step 3: 4 + 5 = 9`` -> ``4 + 5 = 9``; lines without a label are returned unchanged."""
     head, sep, tail = line.partition(":")
     if sep and head.strip().lower().startswith("step"):
@@ -73,7 +76,7 @@ def check_steps(lines: list[str], numbers: list[int]) -> Fraction:
     pool = Counter(Fraction(n) for n in numbers)
     value = None
     for line in lines:
-        tokens = tokenize(_strip_step_label(line))
+        tokens = tokenize(strip_step_label(line))
         if len(tokens) != 5 or tokens[1] not in ("+", "-", "*", "/") or tokens[3] != "=":
             raise ArithmeticParseError(f"not a step: {line!r}")
         if not (tokens[0].isdigit() and tokens[2].isdigit() and tokens[4].isdigit()):

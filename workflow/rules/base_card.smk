@@ -18,8 +18,11 @@ rule base_card:
         ),
         eval_sets=lambda w, input: ",".join(input.eval_sets),
     threads: config["threads"]
+    resources:
+        gpu=job_gpus("generate"),
+        mem_mb=job_mem_mb("generate"),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/generation.yaml"
     log:
         f"{RESULTS}/logs/base_card.log",
     benchmark:

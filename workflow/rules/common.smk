@@ -25,27 +25,34 @@ def as_json(obj):
     return json.dumps(obj, sort_keys=True)
 
 
-def pretrains_base():
-    """True when the workflow builds the nano base model instead of loading a hub model."""
+def builds_base():
+    """True when the workflow writes the base model folder itself (nano pretraining or GGUF conversion) instead of
+    loading a hub model."""
     return config["base_model"]["hub_id"] is None
 
 
-def model_path(stage, name):
-    """Folder (or hub id) of a model: the base model, an SFT model of a dataset, or an RL model of an arm."""
+def pretrains_base():
+    """True when the workflow pretrains the nano base model: no hub model and no GGUF file to convert."""
+    return builds_base() and config["base_model"]["gguf"] is None
+
+
+def model_path(stage, name, seed=None):
+    """Folder (or hub id) of a model: the base model, or the SFT model of a dataset / RL model of an arm trained
+    with ``seed``."""
     if stage == "base":
-        return BASE_DIR if pretrains_base() else config["base_model"]["hub_id"]
-    return f"{RESULTS}/models/{stage}/{name}"
+        return BASE_DIR if builds_base() else config["base_model"]["hub_id"]
+    return f"{RESULTS}/models/{stage}/{name}/seed{seed}"
 
 
-def model_input(stage, name):
+def model_input(stage, name, seed=None):
     """The model as an input file of a job (a folder the workflow builds), or nothing for a hub model."""
-    return [] if stage == "base" and not pretrains_base() else [model_path(stage, name)]
+    return [] if stage == "base" and not builds_base() else [model_path(stage, name, seed)]
 
 
-def model_params(stage, name):
+def model_params(stage, name, seed=None):
     """The ``model``/``revision`` params of a stage that loads this model."""
-    revision = config["base_model"]["revision"] if stage == "base" and not pretrains_base() else None
-    return {"model": model_path(stage, name), "revision": revision}
+    revision = config["base_model"]["revision"] if stage == "base" and not builds_base() else None
+    return {"model": model_path(stage, name, seed), "revision": revision}
 
 
 def arm_init(arm):
@@ -55,12 +62,17 @@ def arm_init(arm):
 
 
 def generation_params():
-    return {"threads": config["threads"], "batch_size": config["generation"]["batch_size"], "seed": config["seed"]}
+    return {"threads": config["threads"], **config["generation"], "seed": config["seed"]}
 
 
 def sampling_settings(section):
     """The generation settings of a config section, without its counts."""
     return {k: section[k] for k in ("temperature", "top_p", "max_new_tokens")}
+
+
+def checkpoint_dir(job):
+    """Resumable checkpoints of a training job: outside its declared outputs, which Snakemake deletes on failure."""
+    return f"{RESULTS}/checkpoints/{job}"
 
 
 def task_file(name):
@@ -82,19 +94,76 @@ def ood_sets():
 
 
 def evaluated_models():
-    """Every model evaluated: the base model, each SFT model an arm uses, each RL arm."""
+    """Every model evaluated, as (stage, name, seed): the base model, each SFT model an arm uses, each RL arm; the
+    base model is evaluated once per seed too, so that every model's interval covers the same sampling seeds."""
     sft = sorted({d for d in (a["sft_data"] for a in config["arms"].values()) if d is not None})
-    return [("base", "base")] + [("sft", d) for d in sft] + [("rl", arm) for arm in config["arms"]]
+    models = [("base", "base")] + [("sft", d) for d in sft] + [("rl", arm) for arm in config["arms"]]
+    return [(stage, name, seed) for stage, name in models for seed in config["seeds"]]
 
 
-def metrics_file(stage, name):
-    return f"{RESULTS}/eval/{stage}/{name}/metrics.csv"
+# Evaluation, budget forcing and the report (evaluation.smk, report.smk).
+BUDGET = config["evaluation"]["budget_forcing"]
+if not set(BUDGET["eval_sets"]) <= set(config["eval_sets"]):
+    raise ValueError("config key 'evaluation.budget_forcing.eval_sets': must name sets of eval_sets")
+
+
+def budget_forced_models():
+    """(stage, name, seed) of every evaluated model whose stage budget forcing covers."""
+    return [model for model in evaluated_models() if model[0] in BUDGET["stages"]]
+
+
+def scores_file(stage, name, seed):
+    return f"{RESULTS}/eval/{stage}/{name}/seed{seed}/scores.csv"
+
+
+def budget_scores_file(stage, name, seed):
+    return f"{RESULTS}/budget_forcing/{stage}/{name}/seed{seed}/scores.csv"
+
+
+def model_run_params(w, sets):
+    """What a job that samples one model on evaluation questions needs: generation settings with the training seed
+    as sampling seed, the model, its (stage, name, seed) label and the prompt template of each set."""
+    return {
+        **generation_params(),
+        "seed": int(w.seed),
+        **model_params(w.stage, w.name, w.seed),
+        "model_id": {"stage": w.stage, "name": w.name, "seed": int(w.seed)},
+        "templates": {name: set_template(config["eval_sets"][name]) for name in sets},
+        "samples_per_question": config["evaluation"]["samples_per_question"],
+    }
+
+
+def n_numbers(spec):
+    """Countdown size of a question set (None for other tasks)."""
+    return spec["params"].get("n_numbers")
+
+
+def analysis_sets():
+    """Which evaluation sets the comparisons pool: the training task's sets (in domain), those with more numbers
+    than the training questions (harder), and the other tasks' sets (out of domain); and the budget-forced sets."""
+    train, sets = config["train_set"], config["eval_sets"]
+    in_domain = [name for name, spec in sets.items() if spec["task"] == train["task"]]
+    return {
+        "eval_sets": list(sets),
+        "in_domain_sets": in_domain,
+        "harder_sets": [n for n in in_domain if (n_numbers(sets[n]) or 0) > (n_numbers(train) or 0)],
+        "ood_sets": [name for name, spec in sets.items() if spec["task"] != train["task"]],
+        "set_sizes": {n: n_numbers(sets[n]) for n in in_domain if n_numbers(sets[n])},
+        "budget_sets": BUDGET["eval_sets"],
+        "rounds": BUDGET["rounds"],
+    }
+
+
+def arm_models():
+    """Each arm's model before RL: ``base`` or ``sft/<dataset>``."""
+    return {arm: "base" if arm_init(arm)[0] == "base" else f"sft/{arm_init(arm)[1]}" for arm in config["arms"]}
 
 
 def final_targets():
+    """The base card and every file of the report: tables, figures and findings (rules of report.smk)."""
     return [
         f"{RESULTS}/base_card.json",
-        f"{RESULTS}/tables/accuracy.csv",
-        f"{RESULTS}/tables/accuracy.md",
-        f"{RESULTS}/figures/accuracy.png",
+        *rules.make_tables.output,
+        *rules.make_figures.output,
+        *rules.findings.output,
     ]

@@ -17,13 +17,18 @@ if pretrains_base():
                 }
             ),
             tasks=lambda w, input: ",".join(input.tasks),
+            checkpoints=checkpoint_dir("pretrain_base"),
         threads: config["threads"]
+        resources:
+            gpu=job_gpus("train"),
+            mem_mb=job_mem_mb("train"),
         conda:
-            "../../envs/ml.yaml"
+            "../../envs/training.yaml"
         log:
             f"{RESULTS}/logs/pretrain_base.log",
         benchmark:
             f"{RESULTS}/benchmarks/pretrain_base.tsv"
         shell:
-            "python -m skillfactory.pretrain_base --tasks {params.tasks} --output {output}"
+            train_launcher() + " -m skillfactory.pretrain_base --tasks {params.tasks} --output {output}"
+            " --checkpoints {params.checkpoints}"
             " --params {params.json:q} > {log} 2>&1"

@@ -14,8 +14,11 @@ rule sample_solutions:
             }
         ),
     threads: config["threads"]
+    resources:
+        gpu=job_gpus("generate"),
+        mem_mb=job_mem_mb("generate"),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/generation.yaml"
     log:
         f"{RESULTS}/logs/sample_solutions.log",
     benchmark:
@@ -31,7 +34,9 @@ rule sample_reflections:
         model=model_input("base", "base"),
     output:
         reflections=f"{RESULTS}/samples/reflections.jsonl",
-        stats=f"{RESULTS}/samples/reflections.stats.json",
+        stats=report(
+            f"{RESULTS}/samples/reflections.stats.json", caption="../report/reflections.rst", category="Data"
+        ),
     params:
         json=lambda w: as_json(
             {
@@ -42,8 +47,11 @@ rule sample_reflections:
             }
         ),
     threads: config["threads"]
+    resources:
+        gpu=job_gpus("generate"),
+        mem_mb=job_mem_mb("generate"),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/generation.yaml"
     log:
         f"{RESULTS}/logs/sample_reflections.log",
     benchmark:

@@ -1,16 +1,23 @@
 rule build_sft_data:
     input:
         reflections=rules.sample_reflections.output.reflections,
+        model=model_input("base", "base"),
     output:
         data=expand(f"{RESULTS}/sft_data/{{dataset}}.jsonl", dataset=config["sft_data"]),
         stats=expand(f"{RESULTS}/sft_data/{{dataset}}.stats.json", dataset=config["sft_data"]),
+        summary=report(f"{RESULTS}/sft_data/summary.csv", caption="../report/sft_data.rst", category="Data"),
     params:
         json=lambda w: as_json(
-            {"seed": config["seed"], "sft_data": config["sft_data"], "prompt_template": set_template(config["train_set"])}
+            {
+                "seed": config["seed"],
+                **model_params("base", "base"),
+                "sft_data": config["sft_data"],
+                "prompt_template": set_template(config["train_set"]),
+            }
         ),
         outdir=lambda w, output: os.path.dirname(output.data[0]),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/training.yaml"
     log:
         f"{RESULTS}/logs/build_sft_data.log",
     shell:

@@ -3,50 +3,59 @@ rule train_sft:
         data=f"{RESULTS}/sft_data/{{dataset}}.jsonl",
         model=model_input("base", "base"),
     output:
-        directory(f"{RESULTS}/models/sft/{{dataset}}"),
+        directory(f"{RESULTS}/models/sft/{{dataset}}/seed{{seed}}"),
     params:
         json=lambda w: as_json(
             {
-                "seed": config["seed"],
+                "seed": int(w.seed),
                 "threads": config["threads"],
                 **model_params("base", "base"),
                 "recipe": config["sft"],
             }
         ),
+        checkpoints=lambda w: checkpoint_dir(f"train_sft/{w.dataset}/seed{w.seed}"),
     threads: config["threads"]
+    resources:
+        gpu=job_gpus("train"),
+        mem_mb=job_mem_mb("train"),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/training.yaml"
     log:
-        f"{RESULTS}/logs/train_sft/{{dataset}}.log",
+        f"{RESULTS}/logs/train_sft/{{dataset}}/seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_sft/{{dataset}}.tsv"
+        f"{RESULTS}/benchmarks/train_sft/{{dataset}}/seed{{seed}}.tsv"
     shell:
-        "python -m skillfactory.train_sft --data {input.data} --output {output} --params {params.json:q} > {log} 2>&1"
+        train_launcher() + " -m skillfactory.train_sft --data {input.data} --output {output} --checkpoints {params.checkpoints}"
+        " --params {params.json:q} > {log} 2>&1"
 
 
 rule train_grpo:
     input:
         questions=task_file("train"),
-        model=lambda w: model_input(*arm_init(w.arm)),
+        model=lambda w: model_input(*arm_init(w.arm), w.seed),
     output:
-        directory(f"{RESULTS}/models/rl/{{arm}}"),
+        directory(f"{RESULTS}/models/rl/{{arm}}/seed{{seed}}"),
     params:
         json=lambda w: as_json(
             {
-                "seed": config["seed"],
+                "seed": int(w.seed),
                 "threads": config["threads"],
-                **model_params(*arm_init(w.arm)),
+                **model_params(*arm_init(w.arm), w.seed),
                 "recipe": config["grpo"],
                 "prompt_template": set_template(config["train_set"]),
             }
         ),
+        checkpoints=lambda w: checkpoint_dir(f"train_grpo/{w.arm}/seed{w.seed}"),
     threads: config["threads"]
+    resources:
+        gpu=job_gpus("train"),
+        mem_mb=job_mem_mb("train"),
     conda:
-        "../../envs/ml.yaml"
+        "../../envs/training.yaml"
     log:
-        f"{RESULTS}/logs/train_grpo/{{arm}}.log",
+        f"{RESULTS}/logs/train_grpo/{{arm}}/seed{{seed}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/train_grpo/{{arm}}.tsv"
+        f"{RESULTS}/benchmarks/train_grpo/{{arm}}/seed{{seed}}.tsv"
     shell:
-        "python -m skillfactory.train_grpo --questions {input.questions} --output {output}"
-        " --params {params.json:q} > {log} 2>&1"
+        train_launcher() + " -m skillfactory.train_grpo --questions {input.questions} --output {output}"
+        " --checkpoints {params.checkpoints} --params {params.json:q} > {log} 2>&1"

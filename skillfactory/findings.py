@@ -1,0 +1,176 @@
+"""Stage ``findings``: ``findings.md`` (and the same text as HTML for the report), written from the claims table.
+
+Nothing here is hand-written about the results: for each of the paper's claims the verdict follows from the
+intervals of its comparisons in ``claims.csv`` (see :mod:`skillfactory.make_tables`), so regenerating after any
+change of the numbers changes the text accordingly.
+
+A comparison is *as in the paper* when its whole interval lies on the paper's side of the value of no effect,
+*opposite* when it lies wholly on the other side, *inconclusive* when it contains that value, and *not measured* when
+the statistic is undefined (a missing arm, no budget forcing, no verdict at all). A claim is *reproduced* when all
+its decisive comparisons are as in the paper, *contradicted* when one is opposite, *not tested* when one is not
+measured, and otherwise *not reproduced* (the data cannot tell the effect from none). Context comparisons are shown
+beside it and never change the verdict.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+from skillfactory.cli import parse_stage_args
+from skillfactory.make_tables import read_table
+
+CLAIMS = {
+    1: "After RL, SkillFactory-initialised models generalise better to harder variants of the training task than "
+    "RL from the base model, although their pre-RL scores are lower.",
+    2: "After RL, SkillFactory models really use the skills: several attempts and verifications per answer.",
+    3: "After RL, SkillFactory models regress less out of domain than models trained with RL from the base model.",
+    4: "(First version of the paper.) Budget forcing, making the model think longer, helps SkillFactory models.",
+}
+
+AS_IN_PAPER, OPPOSITE, INCONCLUSIVE, NOT_MEASURED, REPORTED = (
+    "as in the paper", "opposite", "inconclusive", "not measured", "reported",
+)
+REPRODUCED, CONTRADICTED, NOT_TESTED, NOT_REPRODUCED = "reproduced", "contradicted", "not tested", "not reproduced"
+
+
+def side(estimate: float, low: float, high: float, null: float) -> int | None:
+    """+1 / -1 when the interval lies wholly above / below ``null``, 0 when it contains it, None if undefined."""
+    if any(math.isnan(x) for x in (estimate, low, high)):
+        return None
+    return 1 if low > null else -1 if high < null else 0
+
+
+def comparison_status(estimate: float, low: float, high: float, null: float, expected: int) -> str:
+    where = side(estimate, low, high, null)
+    if where is None:
+        return NOT_MEASURED
+    if expected == 0:
+        return REPORTED
+    return AS_IN_PAPER if where == expected else OPPOSITE if where == -expected else INCONCLUSIVE
+
+
+def claim_verdict(decisive_statuses: list[str]) -> str:
+    if not decisive_statuses or NOT_MEASURED in decisive_statuses:
+        return NOT_TESTED
+    if OPPOSITE in decisive_statuses:
+        return CONTRADICTED
+    return REPRODUCED if all(s == AS_IN_PAPER for s in decisive_statuses) else NOT_REPRODUCED
+
+
+VERDICT_TEXT = {
+    REPRODUCED: "reproduced at this scale: every decisive interval lies on the paper's side",
+    CONTRADICTED: "contradicted at this scale: a decisive interval lies on the opposite side of the paper's",
+    NOT_TESTED: "not tested: a decisive comparison could not be measured in this run",
+    NOT_REPRODUCED: "not reproduced at this scale: a decisive interval contains no effect, so the run cannot tell "
+    "the effect apart from none",
+}
+
+
+def number(x: float, signed: bool) -> str:
+    """Three decimals; differences (``signed``) carry their sign. ``+ 0.0`` turns -0.0 into 0.0."""
+    return "n/a" if math.isnan(x) else f"{x + 0.0:+.3f}" if signed else f"{x + 0.0:.3f}"
+
+
+def comparison_line(row: dict, level: float) -> str:
+    status = comparison_status(row["estimate"], row["low"], row["high"], row["null"], row["expected"])
+    if status == NOT_MEASURED:
+        return f"({row['role']}) {row['comparison']}: not measured"
+    expected = {1: f"paper: above {row['null']:g}", -1: f"paper: below {row['null']:g}", 0: "no expected side"}
+    signed = bool(row["difference"])
+    low, high = number(row["low"], signed), number(row["high"], signed)
+    return (
+        f"({row['role']}) {row['comparison']}: {number(row['estimate'], signed)}, {level:.0%} interval "
+        f"[{low}, {high}] ({expected[row['expected']]}) → {status}"
+    )
+
+
+def blocks(claims: list[dict], params: dict) -> list[tuple[str, object]]:
+    """The document as (kind, content) blocks, rendered to Markdown and to HTML alike."""
+    level = params["ci_level"]
+    doc = [
+        ("h1", "Findings: does this run reproduce SkillFactory's claims?"),
+        (
+            "p",
+            f"Generated from the claims table of this run, never written by hand. Every number is a point estimate "
+            f"with its {level:.0%} percentile bootstrap interval over questions and training seeds "
+            f"({params['bootstrap_resamples']} resamples; seeds {', '.join(map(str, params['seeds']))}); differences "
+            "between models are paired. A comparison counts for a claim only when its whole interval lies on the "
+            "paper's side of no effect.",
+        ),
+    ]
+    verdicts, sections = [], []
+    for claim, statement in CLAIMS.items():
+        rows = [r for r in claims if r["claim"] == claim]
+        decisive = [
+            comparison_status(r["estimate"], r["low"], r["high"], r["null"], r["expected"])
+            for r in rows
+            if r["role"] == "decisive"
+        ]
+        verdict = claim_verdict(decisive)
+        verdicts.append([str(claim), statement, verdict])
+        sections += [
+            ("h2", f"Claim {claim}"),
+            ("p", statement),
+            ("strong", f"Verdict: {VERDICT_TEXT[verdict]}."),
+            ("ul", [comparison_line(r, level) for r in rows]),
+        ]
+    return doc + [("table", (["claim", "statement", "verdict"], verdicts))] + sections
+
+
+def to_markdown(doc) -> str:
+    out = []
+    for kind, content in doc:
+        if kind == "h1":
+            out.append(f"# {content}")
+        elif kind == "h2":
+            out.append(f"## {content}")
+        elif kind == "p":
+            out.append(content)
+        elif kind == "strong":
+            out.append(f"**{content}**")
+        elif kind == "ul":
+            out.append("\n".join(f"- {item}" for item in content))
+        elif kind == "table":
+            header, rows = content
+            lines = [header, ["---"] * len(header), *rows]
+            out.append("\n".join("| " + " | ".join(cell.replace("|", "/") for cell in line) + " |" for line in lines))
+    return "\n\n".join(out) + "\n"
+
+
+def to_html(doc) -> str:
+    e = html.escape
+    out = []
+    for kind, content in doc:
+        if kind in ("h1", "h2", "p"):
+            out.append(f"<{kind}>{e(content)}</{kind}>")
+        elif kind == "strong":
+            out.append(f"<p><strong>{e(content)}</strong></p>")
+        elif kind == "ul":
+            out.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in content) + "</ul>")
+        elif kind == "table":
+            header, rows = content
+            head = "".join(f"<th>{e(h)}</th>" for h in header)
+            body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    style = (
+        "body{font-family:sans-serif;font-size:14px;margin:1em;max-width:60em}table{border-collapse:collapse}"
+        "th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Findings</title>'
+        f"<style>{style}</style></head><body>\n" + "\n".join(out) + "\n</body></html>\n"
+    )
+
+
+def main(argv=None) -> None:
+    args = parse_stage_args(__doc__, ["claims", "markdown", "html"], argv)
+    claims = read_table(args.claims).to_dict("records")
+    doc = blocks(claims, args.params)
+    Path(args.markdown).write_text(to_markdown(doc))
+    Path(args.html).write_text(to_html(doc))
+
+
+if __name__ == "__main__":
+    main()

