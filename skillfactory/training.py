@@ -129,8 +129,11 @@ def run_sft(model, tokenizer, dataset, recipe: dict, seed: int, checkpoint_dir: 
 def save_run(trainer, tokenizer, output_dir: str) -> None:
     """Save the trained model and tokenizer as a plain ``save_pretrained`` folder, with ``curves.csv``.
 
-    LoRA adapters are merged first, so every later stage loads an ordinary checkpoint.
+    LoRA adapters are merged first, so every later stage loads an ordinary checkpoint. Under a multi-GPU launch
+    only the main process writes.
     """
+    if not trainer.accelerator.is_main_process:
+        return
     model = trainer.model
     if isinstance(model, PeftModel):
         model = model.merge_and_unload()
