@@ -26,7 +26,7 @@ from skillfactory.io import read_jsonl, write_json, write_jsonl
 from skillfactory.modeling import load_tokenizer, model_ref
 from skillfactory.prompts import task_prompt
 from skillfactory.tasks import get_task
-from skillfactory.traces import build_traces
+from skillfactory.traces import build_traces, single_attempt
 
 log = logging.getLogger("build_sft_data")
 
@@ -49,9 +49,9 @@ def trace_rows(rows: list[dict], fmt: dict, template: str, seed: int) -> list[di
 
 
 def star_rows(rows: list[dict], n_rows: int, seed: int) -> list[dict]:
-    """``n_rows`` of the model's own correct responses, each with the prompt it answered."""
+    """``n_rows`` of the model's own correct single-attempt responses, each with the prompt it answered."""
     rng = random.Random(f"star-{seed}")
-    correct = [r for r in rows if r["correct"]]
+    correct = [r for r in rows if r["correct"] and single_attempt(r["response"])]
     if not correct:
         return []
     chosen = rng.sample(correct, n_rows) if n_rows <= len(correct) else rng.choices(correct, k=n_rows)

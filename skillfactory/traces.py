@@ -26,11 +26,27 @@ from collections import defaultdict
 from skillfactory import phrases
 
 
+TRACE_TAGS = ("<think>", "</think>", "<sample>", "</sample>", "<reflect>", "</reflect>")
+
+
+def single_attempt(response: str) -> bool:
+    """Whether a sampled response can sit inside a ``<sample>`` block as it is: exactly one answer block and none of
+    the trace's own tags. A small model sometimes opens a second ``<answer>`` before closing the first; copied into
+    a trace, that would teach unbalanced tags to every model trained on it."""
+    opening, closing = response.find("<answer>"), response.find("</answer>")
+    return (
+        response.count("<answer>") == response.count("</answer>") == 1
+        and opening < closing
+        and not any(tag in response for tag in TRACE_TAGS)
+    )
+
+
 def kept_by_question(rows: list[dict], min_kept: int) -> dict[str, list[dict]]:
-    """Questions with at least ``min_kept`` responses that have a valid reflection, one of them correct."""
+    """Questions with at least ``min_kept`` single-attempt responses that have a valid reflection, one of them
+    correct."""
     groups = defaultdict(list)
     for row in rows:
-        if row["reflections"]:
+        if row["reflections"] and single_attempt(row["response"]):
             groups[row["question_id"]].append(row)
     return {
         qid: group

@@ -16,6 +16,7 @@ import csv
 import hashlib
 import json
 import logging
+import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,22 +90,34 @@ def fingerprint(params: dict, inputs: list[str]) -> str:
     return digest.hexdigest()
 
 
+def is_main_process() -> bool:
+    """Whether this is rank 0 of a multi-process launch (``accelerate``/``torchrun`` set ``RANK``), or the only
+    process. Read from the environment because the process group does not exist yet when a job starts."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 @contextmanager
 def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
-    """Yield the checkpoint to resume from (``None`` for a fresh start); remove the folder when the body succeeds."""
+    """Yield the checkpoint to resume from (``None`` for a fresh start); remove the folder when the body succeeds.
+
+    Only the main process deletes or writes the folder; the others only read it. Every rank sees the same answer:
+    with a matching fingerprint nothing is touched, and otherwise a rank reads either the stale fingerprint or none.
+    """
     folder = Path(checkpoint_dir)
     stamp = folder / "fingerprint.txt"
     key = fingerprint(params, [p for p in inputs if Path(p).exists()])
+    main = is_main_process()
     resume = None
     if stamp.exists() and stamp.read_text() == key:
         resume = get_last_checkpoint(str(folder))
-    else:
+    elif main:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         stamp.write_text(key)
     log.info("resuming from %s" if resume else "no checkpoint to resume from in %s", resume or folder)
     yield resume
-    shutil.rmtree(folder, ignore_errors=True)
+    if main:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def run_sft(model, tokenizer, dataset, recipe: dict, seed: int, checkpoint_dir: str, resume: str | None):

@@ -20,10 +20,11 @@ from pathlib import Path
 import pytest
 
 # No sandbox (root in CI), no GPU; every host name resolves to nothing, so the browser never sends a request off this
-# machine and never waits on a resolver (which hangs start-up where DNS is blocked).
+# machine and never waits on a resolver (which hangs start-up where DNS is blocked). Without site isolation, frames
+# (the report shows each result in one) run in the page's process and their errors reach the page's session.
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
          "--disable-extensions", "--disable-component-update", "--no-pings", "--host-resolver-rules=MAP * ~NOTFOUND",
-         "--remote-debugging-pipe"]
+         "--disable-site-isolation-trials", "--remote-debugging-pipe"]
 
 
 def chromium() -> str:
@@ -117,9 +118,11 @@ def errors_in(events: list[dict]) -> list[str]:
     return errors
 
 
-def open_page(path: Path, screenshot: Path, wait_for: str, width: int = 1400, height: int = 1000,
-              timeout: float = 60) -> Page:
-    """Load ``path``, wait until its visible text contains ``wait_for`` (scripts have rendered), take a screenshot."""
+def open_page(path: Path, screenshot: Path, ready: str, steps: list[tuple[str, str]] = (), width: int = 1400,
+              height: int = 1000, timeout: float = 60) -> Page:
+    """Load ``path`` and wait until the JavaScript condition ``ready`` holds (scripts have rendered); then, for each
+    ``(action, condition)`` of ``steps``, run the action (a click, say) and wait for its condition; finally take a
+    screenshot. Errors are collected from the whole visit, frames included."""
     browser = DevTools(chromium(), screenshot.parent / "chromium-profile")
     try:
         target = browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -128,18 +131,46 @@ def open_page(path: Path, screenshot: Path, wait_for: str, width: int = 1400, he
             browser.call(domain, session=session)
         browser.call("Emulation.setDeviceMetricsOverride",
                      {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=session)
+
+        def evaluate(expression: str):
+            result = browser.call("Runtime.evaluate", {"expression": expression, "returnByValue": True},
+                                  session=session)
+            if "exceptionDetails" in result:  # a broken step is the test's fault, not the page's
+                raise RuntimeError(f"{expression!r} failed: {result['exceptionDetails']}")
+            return result["result"].get("value")
+
+        def wait_until(condition: str) -> None:
+            deadline = time.monotonic() + timeout
+            while not evaluate(f"Boolean({condition})"):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the page never met {condition!r}")
+                time.sleep(0.25)
+
         browser.call("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
-        page, deadline = Page(), time.monotonic() + timeout
-        while wait_for not in page.text and time.monotonic() < deadline:
-            time.sleep(0.25)
-            result = browser.call("Runtime.evaluate", {"expression": "document.body ? document.body.innerText : ''",
-                                                       "returnByValue": True}, session=session)
-            page.text = result["result"].get("value", "")
-        time.sleep(0.5)  # let late errors (after the first render) arrive
+        wait_until(ready)
+        for action, condition in steps:
+            evaluate(action)
+            wait_until(condition)
+        time.sleep(1.0)  # let late errors (after the last render) arrive
+        page = Page(text=evaluate("document.body.innerText"))
         shot = browser.call("Page.captureScreenshot", {"format": "png"}, session=session)
         screenshot.write_bytes(base64.b64decode(shot["data"]))
-        browser.call("Runtime.evaluate", {"expression": "0"}, session=session)  # collects events sent meanwhile
         page.errors = errors_in(browser.events)
         return page
     finally:
         browser.close()
+
+
+def contains_text(text: str) -> str:
+    """A condition: the page shows ``text``."""
+    return f"document.body && document.body.innerText.includes({json.dumps(text)})"
+
+
+def click_text(text: str) -> str:
+    """An action: click the innermost element whose whole text is ``text`` (the first one in the page)."""
+    return (
+        f"(() => {{ const label = {json.dumps(text)};"
+        " const hits = Array.from(document.querySelectorAll('body *')).filter(e => e.textContent.trim() === label"
+        " && !Array.from(e.children).some(c => c.textContent.trim() === label));"
+        " if (hits.length) hits[0].click(); })()"
+    )

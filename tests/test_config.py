@@ -83,6 +83,8 @@ def test_shipped_configs_are_valid(name):
         (lambda c: c["sft_data"]["single_prompt"].__setitem__("styles", ["poetry"]), "sft_data.single_prompt.styles"),
         (lambda c: c["sft_data"]["single_prompt"].__setitem__("min_kept_answers", 5), "single_prompt.min_kept_answers"),
         (lambda c: c.__setitem__("seeds", []), "seeds"),
+        (lambda c: c["evaluation"]["budget_forcing"].__setitem__("eval_sets", ["gsm9k"]), "budget_forcing.eval_sets"),
+        (lambda c: c["analysis"].__setitem__("baseline_arm", "nothing"), "analysis.baseline_arm"),
     ],
 )
 def test_bad_config_names_the_key(mutate, key):

@@ -34,7 +34,8 @@ def pip_requirements(env: dict) -> list[Requirement]:
 
 def requirements_file(name: str) -> dict[str, Requirement]:
     lines = (ROOT / name).read_text().splitlines()
-    reqs = [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip() and not line.startswith("-")]
+    specs = [line.split("#")[0] for line in lines if not line.startswith("-")]
+    reqs = [Requirement(spec) for spec in specs if spec.strip()]
     return {canonicalize_name(r.name): r for r in reqs}
 
 
@@ -153,7 +154,8 @@ def test_every_rule_declares_an_existing_environment():
 def test_rule_environment_provides_every_import_of_its_stage(rule):
     spec = rules()[rule]
     missing = imported_distributions(spec["module"]) - provided(spec["env"])
-    assert not missing, f"rule {rule} (skillfactory.{spec['module']}) imports {sorted(missing)} not in {spec['env'].name}"
+    module, env = spec["module"], spec["env"].name
+    assert not missing, f"rule {rule} (skillfactory.{module}) imports {sorted(missing)} not in {env}"
 
 
 def test_driver_environment_provides_what_the_snakefile_imports():

@@ -1,12 +1,13 @@
 """Tables, figures and findings on generated scores with known effects; the smoke report in a real browser."""
 
+import base64
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from browser import open_page
+from browser import click_text, contains_text, open_page
 from skillfactory import findings, make_figures, make_tables
 from skillfactory.evaluate import SCORE_COLUMNS
 
@@ -185,19 +186,38 @@ def test_figures_show_every_claim_and_the_training_curves(paper_world, tmp_path)
 
 @pytest.mark.workflow
 def test_smoke_report_opens_in_chromium_without_console_errors(smoke_run, tmp_path):
+    """The report's start page, then its Findings category and the findings page opened in it, as a reader would."""
     report = smoke_run / "results" / "report.html"
-    page = open_page(report, tmp_path / "report.png", wait_for="Findings")
-    assert not page.errors, page.errors
-    assert "Findings" in page.text and "Claim 1" in page.text
-    assert (tmp_path / "report.png").stat().st_size > 10_000
+    start = open_page(report, tmp_path / "report.png", ready=contains_text("Claim 1: harder Countdown"))
+    assert not start.errors, start.errors
+    assert "Findings" in start.text and (tmp_path / "report.png").stat().st_size > 10_000
+    open_findings = (
+        "Array.from(document.querySelectorAll('tr')).find(r => r.textContent.includes('results/findings.html'))"
+        ".querySelector('a[iconname=eye]').click()"
+    )
+    findings_page = open_page(
+        report,
+        tmp_path / "findings.png",
+        ready=contains_text("Claim 1: harder Countdown"),
+        steps=[
+            (click_text("Findings"), contains_text("results/findings.html")),
+            (open_findings, "document.querySelector('iframe[src*=\"findings.html\"]')"),
+        ],
+    )
+    assert not findings_page.errors, findings_page.errors
+    assert (tmp_path / "findings.png").stat().st_size > 10_000
 
 
-def test_the_browser_check_catches_console_errors(tmp_path):
-    """A check that could never fail would prove nothing: a page with an error must be reported."""
+@pytest.mark.parametrize("where", ["page", "frame"])
+def test_the_browser_check_catches_console_errors(tmp_path, where):
+    """A check that could never fail would prove nothing: errors of the page and of a frame in it are reported."""
+    script = "<script>console.error('boom'); undefinedFunction();</script>"
+    if where == "frame":
+        script = f'<iframe src="data:text/html;base64,{base64.b64encode(script.encode()).decode()}"></iframe>'
     bad = tmp_path / "bad.html"
-    bad.write_text("<html><body><p>ok</p><script>console.error('boom'); undefinedFunction();</script></body></html>")
-    page = open_page(bad, tmp_path / "bad.png", wait_for="ok")
-    assert any("boom" in e for e in page.errors) and any("undefinedFunction" in e for e in page.errors)
+    bad.write_text(f"<html><body><p>ok</p>{script}</body></html>")
+    page = open_page(bad, tmp_path / "bad.png", ready=contains_text("ok"))
+    assert any("boom" in e for e in page.errors) and any("undefinedFunction" in e for e in page.errors), page.errors
 
 
 @pytest.mark.workflow

@@ -57,7 +57,8 @@ def test_conversion_writes_a_plain_checkpoint_with_the_chat_template(smollm_run)
     assert config["model_type"] == "llama" and "quantization_config" not in config, "a plain, trainable checkpoint"
     assert (base / "model.safetensors").stat().st_size > 100e6
     tokenizer = AutoTokenizer.from_pretrained(base)
-    text = tokenizer.apply_chat_template([{"role": "user", "content": "2+2?"}], tokenize=False, add_generation_prompt=True)
+    messages = [{"role": "user", "content": "2+2?"}]
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert text.count("<|im_start|>") == 3, "system prompt, user turn and the opened assistant turn"
     assert len(tokenizer) > 10_000
 

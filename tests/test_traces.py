@@ -1,12 +1,18 @@
-"""Silver-trace invariants on generated sample/reflection rows."""
+"""Silver-trace invariants, on generated sample/reflection rows and on the data the smoke workflow built."""
 
 import re
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from snakemake.utils import update_config
+from support import load_yaml
+
 from skillfactory.build_sft_data import build_datasets, dataset_stats, star_rows
+from skillfactory.traces import single_attempt
+from skillfactory.io import read_jsonl
 from skillfactory.prompts import parse_verdict
 from skillfactory.tasks.countdown import COUNTDOWN, extract_answer
 
@@ -52,40 +58,81 @@ def blocks(trace: str, tag: str) -> list[str]:
     return re.findall(rf"<{tag}>\n(.*?)\n</{tag}>", trace, flags=re.S)
 
 
+def check_trace(row: dict, own_rows: list[dict], fmt: dict) -> None:
+    """Every invariant of one silver trace built in format ``fmt`` from ``own_rows``, its question's sampled rows:
+    tags balanced and in order, each sample (and reflection) taken from those rows, the final answer equal to the
+    last sample's; in the main format the last sample is correct and its reflection says Correct."""
+    trace = row["completion"][0]["content"]
+    tags = re.findall(r"</?(?:think|sample|reflect|answer)>", trace)
+    n = row["n_samples"]
+    assert tags[0] == "<think>" and tags[-3:] == ["</think>", "<answer>", "</answer>"]
+    stack = []
+    for tag in tags:  # balanced and properly nested
+        if tag.startswith("</"):
+            assert stack.pop() == tag.replace("/", "")
+        else:
+            stack.append(tag)
+    assert not stack
+    assert trace.count("<sample>") == trace.count("</sample>") == n
+    assert trace.count("<reflect>") == trace.count("</reflect>") == (n if fmt["reflections"] else 0)
+    assert trace.index("</think>") < trace.rindex("<answer>")
+    samples, reflections = blocks(trace, "sample"), blocks(trace, "reflect")
+    own = by_response(own_rows)
+    assert all(s in own for s in samples), "a sample from another question"
+    assert all(ref in [x for r in own[s] for x in r["reflections"]] for s, ref in zip(samples, reflections)), (
+        "a reflection of another answer"
+    )
+    available = Counter(r["response"].strip() for r in own_rows)  # a model may sample the same text twice
+    assert len(samples) == n and all(Counter(samples)[s] <= available[s] for s in samples), "a row used twice"
+    last = own[samples[-1]][0]  # rows with the same text have the same answer and correctness
+    assert extract_answer(trace) == last["answer"]
+    if fmt["last_correct"]:
+        assert last["correct"] and COUNTDOWN.score(trace, last["example"]) == 1.0
+        assert not fmt["reflections"] or parse_verdict(reflections[-1]) is True
+
+
+def by_response(rows: list[dict]) -> dict[str, list[dict]]:
+    """Rows by their response text: a model may sample the same text twice, each time with its own reflections."""
+    grouped = {}
+    for r in rows:
+        grouped.setdefault(r["response"].strip(), []).append(r)
+    return grouped
+
+
+def by_question(rows: list[dict]) -> dict[str, list[dict]]:
+    grouped = {}
+    for r in rows:
+        grouped.setdefault(r["question_id"], []).append(r)
+    return grouped
+
+
 @settings(max_examples=60, deadline=None)
 @given(patterns, st.integers(0, 100))
 def test_main_format_invariants(pattern, seed):
     rows = make_rows(pattern)
     data = build_datasets(rows, {"sf": MAIN}, "{question}", seed)["sf"]
-    by_question = {}
-    for r in rows:
-        by_question.setdefault(r["question_id"], []).append(r)
-    kept = {q for q, rs in by_question.items() if len(rs) >= 2 and any(r["correct"] for r in rs)}
+    grouped = by_question(rows)
+    kept = {q for q, rs in grouped.items() if len(rs) >= 2 and any(r["correct"] for r in rs)}
     assert {r["question_id"] for r in data} == kept
     for row in data:
-        trace = row["completion"][0]["content"]
-        tags = re.findall(r"</?(?:think|sample|reflect|answer)>", trace)
-        n = row["n_samples"]
-        assert tags[0] == "<think>" and tags[-3:] == ["</think>", "<answer>", "</answer>"]
-        stack = []
-        for tag in tags:  # balanced and properly nested
-            if tag.startswith("</"):
-                assert stack.pop() == tag.replace("/", "")
-            else:
-                stack.append(tag)
-        assert not stack
-        assert trace.count("<sample>") == trace.count("</sample>") == n
-        assert trace.count("<reflect>") == trace.count("</reflect>") == n
-        assert trace.index("</think>") < trace.rindex("<answer>")
-        samples, reflections = blocks(trace, "sample"), blocks(trace, "reflect")
-        own = {r["response"].strip(): r for r in by_question[row["question_id"]]}
-        assert all(s in own for s in samples), "a sample from another question"
-        assert all(ref in own[s]["reflections"] for s, ref in zip(samples, reflections))
-        assert len(set(samples)) == n
-        last = own[samples[-1]]
-        assert last["correct"] and parse_verdict(reflections[-1]) is True
-        assert extract_answer(trace) == last["answer"]
-        assert COUNTDOWN.score(trace, last["example"]) == 1.0
+        check_trace(row, grouped[row["question_id"]], MAIN)
+
+
+@pytest.mark.workflow
+def test_invariants_hold_on_the_data_the_workflow_built(smoke_run):
+    """The same invariants on every trace dataset of the smoke run, built from the smoke model's own samples."""
+    results = smoke_run / "results"
+    grouped = by_question(read_jsonl(results / "samples" / "reflections.jsonl"))
+    formats = {name: fmt for name, fmt in load_yaml(smoke_run / "config" / "config.yaml")["sft_data"].items()
+               if fmt["kind"] == "traces"}
+    update_config(formats, {k: v for k, v in load_yaml(smoke_run / "config" / "smoke.yaml")["sft_data"].items()
+                            if k in formats})
+    checked = 0
+    for name, fmt in formats.items():
+        for row in read_jsonl(results / "sft_data" / f"{name}.jsonl"):
+            check_trace(row, grouped[row["question_id"]], fmt)
+            checked += 1
+    assert checked > 0
 
 
 def test_ablation_switches():
@@ -135,3 +182,26 @@ def test_same_seed_same_data():
     assert star_rows(rows, 0, 0) == []
     with pytest.raises(KeyError):
         build_datasets(rows, {"star": {"kind": "star", "match_rows": "missing"}}, "{question}", 1)
+
+
+@pytest.mark.parametrize(
+    "response, usable",
+    [
+        ("<answer>\n2 + 3 = 5\n</answer>", True),
+        ("Let me see.\n<answer>\n2 + 3 = 5\n</answer>", True),
+        ("<answer>\n2 + 3 = 5\n<answer>\n2 * 3 = 6\n</answer>", False),  # a second answer opened inside the first
+        ("<answer>\n2 + 3 = 5\n</answer>\n<answer>\n2 * 3 = 6\n</answer>", False),
+        ("</answer> 5 <answer>", False),
+        ("2 + 3 = 5", False),
+        ("<sample>\n<answer>\n5\n</answer>\n</sample>", False),
+    ],
+)
+def test_only_single_attempts_enter_traces(response, usable):
+    assert single_attempt(response) is usable
+    rows = make_rows([[True, True, False]])
+    rows[0]["response"] = response
+    data = build_datasets(rows, {"sf": {**MAIN, "max_samples": 3}, "star": {"kind": "star", "match_rows": "sf"}},
+                          "{question}", 0)
+    used = [blocks(r["completion"][0]["content"], "sample") for r in data["sf"]]
+    assert any(response.strip() in samples for samples in used) is usable
+    assert (response in [r["completion"][0]["content"] for r in data["star"]]) <= usable

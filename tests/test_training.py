@@ -50,6 +50,22 @@ def test_resumable_resumes_only_a_matching_run(tmp_path):
         assert resume == str(folder / "checkpoint-6")
 
 
+def test_only_the_main_process_deletes_checkpoints(tmp_path, monkeypatch):
+    """Under a multi-GPU launch every rank enters ``resumable``: the others must not remove what rank 0 uses."""
+    folder = tmp_path / "ck"
+    killed_run(folder, {"lr": 1}, 4)
+    monkeypatch.setenv("RANK", "1")
+    with resumable(str(folder), {"lr": 2}, []) as resume:  # a stale run: rank 0 starts again, rank 1 only reads
+        assert resume is None and (folder / "checkpoint-4").exists()
+    with resumable(str(folder), {"lr": 1}, []) as resume:
+        assert resume == str(folder / "checkpoint-4")
+    assert (folder / "checkpoint-4").exists()
+    monkeypatch.setenv("RANK", "0")
+    with resumable(str(folder), {"lr": 1}, []) as resume:
+        assert resume == str(folder / "checkpoint-4")
+    assert not folder.exists()
+
+
 def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
     model, tokenizer = tiny_model_and_tokenizer()
     tokenizer.padding_side = "right"

@@ -103,8 +103,6 @@ def evaluated_models():
 
 # Evaluation, budget forcing and the report (evaluation.smk, report.smk).
 BUDGET = config["evaluation"]["budget_forcing"]
-if not set(BUDGET["eval_sets"]) <= set(config["eval_sets"]):
-    raise ValueError("config key 'evaluation.budget_forcing.eval_sets': must name sets of eval_sets")
 
 
 def budget_forced_models():
