@@ -77,13 +77,13 @@ def check_trace(row: dict, own_rows: list[dict], fmt: dict) -> None:
     assert trace.count("<reflect>") == trace.count("</reflect>") == (n if fmt["reflections"] else 0)
     assert trace.index("</think>") < trace.rindex("<answer>")
     samples, reflections = blocks(trace, "sample"), blocks(trace, "reflect")
-    own = by_response(own_rows)
+    own = grouped(own_rows, lambda r: r["response"].strip())  # a model may sample the same text twice
     assert all(s in own for s in samples), "a sample from another question"
     assert all(ref in [x for r in own[s] for x in r["reflections"]] for s, ref in zip(samples, reflections)), (
         "a reflection of another answer"
     )
-    available = Counter(r["response"].strip() for r in own_rows)  # a model may sample the same text twice
-    assert len(samples) == n and all(Counter(samples)[s] <= available[s] for s in samples), "a row used twice"
+    uses = Counter(samples)
+    assert len(samples) == n and all(uses[s] <= len(own[s]) for s in samples), "a row used twice"
     last = own[samples[-1]][0]  # rows with the same text have the same answer and correctness
     assert extract_answer(trace) == last["answer"]
     if fmt["last_correct"]:
@@ -91,19 +91,16 @@ def check_trace(row: dict, own_rows: list[dict], fmt: dict) -> None:
         assert not fmt["reflections"] or parse_verdict(reflections[-1]) is True
 
 
-def by_response(rows: list[dict]) -> dict[str, list[dict]]:
-    """Rows by their response text: a model may sample the same text twice, each time with its own reflections."""
-    grouped = {}
+def grouped(rows: list[dict], key) -> dict[str, list[dict]]:
+    """Rows by ``key(row)``, in order."""
+    groups = {}
     for r in rows:
-        grouped.setdefault(r["response"].strip(), []).append(r)
-    return grouped
+        groups.setdefault(key(r), []).append(r)
+    return groups
 
 
 def by_question(rows: list[dict]) -> dict[str, list[dict]]:
-    grouped = {}
-    for r in rows:
-        grouped.setdefault(r["question_id"], []).append(r)
-    return grouped
+    return grouped(rows, lambda r: r["question_id"])
 
 
 @settings(max_examples=60, deadline=None)
@@ -111,18 +108,18 @@ def by_question(rows: list[dict]) -> dict[str, list[dict]]:
 def test_main_format_invariants(pattern, seed):
     rows = make_rows(pattern)
     data = build_datasets(rows, {"sf": MAIN}, "{question}", seed)["sf"]
-    grouped = by_question(rows)
-    kept = {q for q, rs in grouped.items() if len(rs) >= 2 and any(r["correct"] for r in rs)}
+    questions = by_question(rows)
+    kept = {q for q, rs in questions.items() if len(rs) >= 2 and any(r["correct"] for r in rs)}
     assert {r["question_id"] for r in data} == kept
     for row in data:
-        check_trace(row, grouped[row["question_id"]], MAIN)
+        check_trace(row, questions[row["question_id"]], MAIN)
 
 
 @pytest.mark.workflow
 def test_invariants_hold_on_the_data_the_workflow_built(smoke_run):
     """The same invariants on every trace dataset of the smoke run, built from the smoke model's own samples."""
     results = smoke_run / "results"
-    grouped = by_question(read_jsonl(results / "samples" / "reflections.jsonl"))
+    questions = by_question(read_jsonl(results / "samples" / "reflections.jsonl"))
     formats = {name: fmt for name, fmt in load_yaml(smoke_run / "config" / "config.yaml")["sft_data"].items()
                if fmt["kind"] == "traces"}
     update_config(formats, {k: v for k, v in load_yaml(smoke_run / "config" / "smoke.yaml")["sft_data"].items()
@@ -130,7 +127,7 @@ def test_invariants_hold_on_the_data_the_workflow_built(smoke_run):
     checked = 0
     for name, fmt in formats.items():
         for row in read_jsonl(results / "sft_data" / f"{name}.jsonl"):
-            check_trace(row, grouped[row["question_id"]], fmt)
+            check_trace(row, questions[row["question_id"]], fmt)
             checked += 1
     assert checked > 0
 
