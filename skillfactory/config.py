@@ -41,8 +41,17 @@ def cross_checks(config: dict) -> list[str]:
     if config["prompts"]["main_style"] not in config["prompts"]["styles"]:
         errors.append("config key 'prompts.main_style': must name one of prompts.styles")
     pretrain = config["pretrain"]
-    if len(pretrain["p_correct"]) != len(pretrain["attempt_n_numbers"]):
-        errors.append("config key 'pretrain.p_correct': needs one entry per pretrain.attempt_n_numbers")
+    if len(pretrain["p_careful"]) != len(pretrain["attempt_n_numbers"]):
+        errors.append("config key 'pretrain.p_careful': needs one entry per pretrain.attempt_n_numbers")
+    if not set(pretrain["style_openings"]) <= set(config["prompts"]["styles"]):
+        errors.append("config key 'pretrain.style_openings': keys must name prompts.styles")
+    for style, template in pretrain["style_openings"].items():
+        try:
+            template.format(target=0, numbers="")
+        except (KeyError, IndexError, ValueError):
+            errors.append(
+                f"config key 'pretrain.style_openings.{style}': only {{target}} and {{numbers}} may be filled in"
+            )
     if pretrain["model"]["hidden_size"] % pretrain["model"]["num_heads"]:
         errors.append("config key 'pretrain.model.num_heads': must divide pretrain.model.hidden_size")
     if pretrain["train"]["lora"] is not None:

@@ -21,13 +21,16 @@ SMOKE = ["--configfile", "config/smoke.yaml"]
 
 
 def tiny_model_and_tokenizer():
-    """A one-layer nano model and its tokenizer, built by the pretraining stage's own code, for fast unit tests."""
+    """A one-layer nano model and its tokenizer, built by the pretraining stage's own code, for fast unit tests.
+
+    Heads of 32 dimensions: the smallest head size vLLM's CPU attention runs (16 fails with "Unsupported CPU
+    attention configuration"), so the real-vLLM test can use this model too."""
     from skillfactory.nano.tokenizer import train_tokenizer
     from skillfactory.pretrain_base import build_model
 
     texts = ["Numbers: 3 7 12\nTarget: 33", "<answer>\n3 * 7 = 21\n21 + 12 = 33\n</answer>"] * 20
     tokenizer = train_tokenizer(texts, 300)
-    arch = {"hidden_size": 32, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "max_positions": 128}
+    arch = {"hidden_size": 64, "intermediate_size": 64, "num_layers": 1, "num_heads": 2, "max_positions": 128}
     return build_model(arch, tokenizer), tokenizer
 
 

@@ -85,6 +85,9 @@ def test_shipped_configs_are_valid(name):
         (lambda c: c.__setitem__("seeds", []), "seeds"),
         (lambda c: c["evaluation"]["budget_forcing"].__setitem__("eval_sets", ["gsm9k"]), "budget_forcing.eval_sets"),
         (lambda c: c["analysis"].__setitem__("baseline_arm", "nothing"), "analysis.baseline_arm"),
+        (lambda c: c["pretrain"]["p_careful"].append(0.5), "pretrain.p_careful"),
+        (lambda c: c["pretrain"]["style_openings"].__setitem__("poetry", ""), "pretrain.style_openings"),
+        (lambda c: c["pretrain"]["style_openings"].__setitem__("plan", "{goal}"), "style_openings.plan"),
     ],
 )
 def test_bad_config_names_the_key(mutate, key):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillfactory.nano.author import write_attempt, write_verification
+from skillfactory.nano.author import answer_to_verify, plan_backwards, write_attempt, write_verification
 from skillfactory.nano.corpus import build_corpus
 from skillfactory.nano.tokenizer import TAG_TOKENS, train_tokenizer
 from skillfactory.prompts import parse_verdict
@@ -21,7 +21,8 @@ PARAMS = {
     "ood_share": 0.2,
     "ood_p_correct": 0.5,
     "attempt_n_numbers": [2, 3],
-    "p_correct": [0.6, 0.4],
+    "p_careful": [0.9, 0.8],
+    "style_openings": {"a": "", "b": "Back from {target} with {numbers}."},
 }
 OOD_SETS = {
     "multiplication": {"params": {"digits_min": 2, "digits_max": 2}, "template": "{question}\nAnswer:"},
@@ -70,6 +71,9 @@ def test_corpus_documents_are_single_attempts_or_verifications(corpus):
         elif parse_verdict(text) is None:
             kinds["attempt"] += 1
             assert text.count("<answer>") == 1 and "<sample>" not in text and "verdict" not in text
+            key = question_key(doc)
+            opening = f"Back from {key[1]} with "
+            assert text.startswith(opening) == doc["prompt"][0]["content"].startswith("Plan."), text
         else:
             kinds["verification"] += 1
             assert "<answer>" not in text
@@ -90,22 +94,59 @@ def test_corpus_respects_exclusion():
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.integers(2, 5), st.integers(0, 10_000), st.floats(0, 1))
-def test_verification_verdict_is_the_truth(n_numbers, seed, p_correct):
+@given(st.integers(2, 5), st.integers(0, 10_000), st.floats(0, 1), st.booleans())
+def test_verification_verdict_is_the_truth(n_numbers, seed, p_careful, to_verify):
     rng = random.Random(seed)
     example = COUNTDOWN.generate(1, seed, n_numbers=n_numbers, **RANGES)[0]
-    attempt = write_attempt(rng, example, p_correct, RANGES["max_intermediate"])
+    attempt = answer_to_verify(rng, example) if to_verify else write_attempt(rng, example, p_careful)
     verdict = parse_verdict(write_verification(example, attempt))
     assert verdict == (COUNTDOWN.score(attempt, example) == 1.0)
 
 
-def test_author_error_rate_follows_p_correct():
+def value_of(line: str) -> int:
+    """``a op b = c`` -> ``c``, after checking that the line's arithmetic is true."""
+    left, op, right, _, claimed = line.split()
+    assert {"+": int.__add__, "-": int.__sub__, "*": int.__mul__, "/": int.__floordiv__}[op](int(left), int(right)) \
+        == int(claimed) and (op != "/" or int(left) % int(right) == 0), line
+    return int(claimed)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(3, 6), st.integers(0, 10_000))
+def test_plan_is_true_arithmetic_and_a_careful_attempt_follows_it(n_numbers, seed):
+    example = COUNTDOWN.generate(1, seed, n_numbers=n_numbers, **RANGES)[0]
+    plan, taken, goal, pair = plan_backwards(example["numbers"], example["target"])
+    assert sorted([n for n, _ in taken] + pair) == sorted(example["numbers"])
+    assert len(plan) == n_numbers - 1 and plan[-1] == f"Need {goal} from {pair[0]} {pair[1]}"
+    assert [value_of(line) for line in plan[:-1]][-1:] in ([goal], [])
+    text = write_attempt(random.Random(seed), example, 1.0)
+    head, _, answer = text.partition("<answer>\n")
+    assert head.splitlines() == plan
+    steps = answer.removesuffix("\n</answer>").splitlines()
+    values = [value_of(step) for step in steps]
+    assert len(steps) == n_numbers - 1
+    if values[0] == goal:  # the plan worked out (a miss can still land on the target by luck)
+        assert COUNTDOWN.score(text, example) == 1.0
+
+
+def success_rate(examples: list[dict], p_careful: float) -> float:
     rng = random.Random(0)
-    examples = COUNTDOWN.generate(400, 0, n_numbers=3, **RANGES)
-    rates = []
-    for p in (0.2, 0.8):
-        rates.append(sum(COUNTDOWN.score(write_attempt(rng, e, p, 500), e) for e in examples) / len(examples))
-    assert 0.1 < rates[0] < 0.35 and 0.7 < rates[1] < 0.9
+    return sum(COUNTDOWN.score(write_attempt(rng, e, p_careful), e) for e in examples) / len(examples)
+
+
+def test_author_is_right_less_often_when_careless_and_on_harder_questions():
+    three, five = (COUNTDOWN.generate(300, 0, n_numbers=n, **RANGES) for n in (3, 5))
+    careful, careless = success_rate(three, 1.0), success_rate(three, 0.0)
+    assert 0.3 < careful < 0.8 and careless < 0.05
+    assert 0.6 * careful < success_rate(three, 0.7) < 0.8 * careful
+    assert success_rate(five, 1.0) < careful
+
+
+def test_answers_to_verify_are_balanced():
+    examples = COUNTDOWN.generate(300, 1, n_numbers=3, **RANGES)
+    rng = random.Random(0)
+    share = sum(COUNTDOWN.score(answer_to_verify(rng, e), e) for e in examples) / len(examples)
+    assert 0.4 < share < 0.6
 
 
 def test_verification_of_junk_never_crashes():

@@ -123,6 +123,21 @@ def test_grpo_change_reruns_only_grpo_evaluation_and_figures(smoke_run, tmp_path
     )
 
 
+def test_evaluation_batch_size_reruns_only_the_evaluation_jobs(smoke_run, tmp_path):
+    """``evaluation.batch_size`` reaches evaluation and budget forcing, not self-sampling or the base card."""
+    change = tmp_path / "batch.yaml"
+    change.write_text(yaml.safe_dump({"evaluation": {"batch_size": 3}}))
+    jobs = planned_jobs(snakemake(smoke_run, *SMOKE, str(change), "-n"))
+    config = load_yaml(smoke_run / "config" / "config.yaml")
+    update_config(config, load_yaml(smoke_run / "config" / "smoke.yaml"))
+    datasets = {a["sft_data"] for a in config["arms"].values()} - {None}
+    models = (1 + len(config["arms"]) + len(datasets)) * len(config["seeds"])
+    forced = (1 + len(config["arms"])) * len(config["seeds"])
+    assert jobs == Counter(
+        evaluate=models, budget_forcing=forced, make_tables=1, make_figures=1, findings=1, all=1
+    )
+
+
 def test_pretraining_is_bit_identical(smoke_run, tmp_path):
     """Same config and seed on the same kind of machine: the same weights and tokenizer, byte for byte."""
     workdir = copy_workflow(tmp_path)

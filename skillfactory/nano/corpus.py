@@ -1,8 +1,10 @@
 """The nano pretraining corpus: chat documents of three kinds, never mixed in one document.
 
-- attempt: a Countdown prompt in one of the configured prompt styles, answered by one author attempt;
+- attempt: a Countdown prompt in one of the configured prompt styles, answered by one author attempt, opened by
+  that style's line from ``style_openings`` (so that the styles draw differently worded samples from the model,
+  as the paper's multiprompt sampling does from an instruct model);
 - verification: the verification prompt holding a question and an author attempt, answered by a recomputation and
-  the true verdict. Attempts to verify are correct half of the time, so the verdicts are balanced;
+  the true verdict. Answers to verify are correct half of the time, so the verdicts are balanced;
 - out-of-domain attempt: a question of another task family, in the prompt template of its evaluation set, answered
   by one author attempt (so that out-of-domain regression after RL can be measured from a non-zero start).
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import random
 
-from skillfactory.nano.author import write_attempt, write_verification
+from skillfactory.nano.author import answer_to_verify, write_attempt, write_verification
 from skillfactory.nano.ood_author import write_ood_attempt
 from skillfactory.prompts import task_prompt, verification_prompt
 from skillfactory.tasks import get_task
@@ -41,6 +43,13 @@ def ood_documents(params: dict, ood_sets: dict, seed: int, exclude: set) -> list
     return documents
 
 
+def opening(template: str, example: dict) -> str:
+    """A style's first line, with ``{target}`` and ``{numbers}`` filled in; empty for no opening."""
+    if not template:
+        return ""
+    return template.format(target=example["target"], numbers=" ".join(map(str, example["numbers"]))) + "\n"
+
+
 def build_corpus(
     params: dict, countdown_params: dict, prompts: dict, seed: int, exclude: set, ood_sets: dict
 ) -> list[dict]:
@@ -48,7 +57,7 @@ def build_corpus(
     ood = ood_documents(params, ood_sets, seed, exclude)
     rng = random.Random(f"nano-corpus-{seed}")
     styles = sorted(prompts["styles"])
-    sizes, weights = params["attempt_n_numbers"], params["p_correct"]
+    sizes, weights = params["attempt_n_numbers"], params["p_careful"]
     documents = []
     while len(documents) < params["n_documents"] - len(ood):
         k = rng.randrange(len(sizes))
@@ -56,12 +65,14 @@ def build_corpus(
         if example is None or COUNTDOWN.key(example) in exclude:
             continue
         if rng.random() < params["verification_share"]:
-            response = write_attempt(rng, example, 0.5, countdown_params["max_intermediate"])
+            response = answer_to_verify(rng, example)
             prompt = verification_prompt(COUNTDOWN, example, response, prompts["verify"])
             completion = write_verification(example, response)
         else:
-            prompt = task_prompt(COUNTDOWN, example, prompts["styles"][rng.choice(styles)])
-            completion = write_attempt(rng, example, weights[k], countdown_params["max_intermediate"])
+            style = rng.choice(styles)
+            prompt = task_prompt(COUNTDOWN, example, prompts["styles"][style])
+            first_line = opening(params["style_openings"].get(style, ""), example)
+            completion = first_line + write_attempt(rng, example, weights[k])
         documents.append(chat_document(prompt, completion))
     documents += ood
     rng.shuffle(documents)

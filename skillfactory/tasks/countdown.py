@@ -46,7 +46,7 @@ from skillfactory.tasks.arithmetic import (
 from skillfactory.tasks.common import Task, draws, extract_answer, sample_distinct
 
 __all__ = [
-    "COUNTDOWN", "Countdown", "answer_value", "extract_answer", "find_steps", "random_route", "solve",
+    "COUNTDOWN", "Countdown", "answer_value", "extract_answer", "find_steps", "solve",
     "strip_step_label",
 ]
 
@@ -314,38 +314,6 @@ def solve(numbers: list[int], target: int, max_intermediate: int) -> str | None:
         return "\n".join(steps)
     path = _solution_path(numbers, target, None)
     return None if path is None else _equation(numbers, path)
-
-
-def random_route(
-    rng: random.Random, numbers: list[int], max_intermediate: int, slip_at: int | None = None
-) -> tuple[int, list[str]] | None:
-    """Combine all numbers step by step with random operations: ``(final value, step lines)``.
-
-    Returns ``None`` when a value leaves ``0..max_intermediate``. Only integer intermediate values are produced,
-    which keeps nano-scale arithmetic learnable (the scorer itself accepts any exact rational route). With
-    ``slip_at=k`` step ``k`` writes a result that is off by one or two and later steps build on it: the kind of
-    arithmetic slip an imperfect author makes. The nano author uses this for its wrong attempts.
-    """
-    pool = list(numbers)
-    steps = []
-    while len(pool) > 1:
-        a, b = (pool.pop(rng.randrange(len(pool))) for _ in range(2))
-        op = rng.choice("+-*/")
-        if op == "-" and a < b:
-            a, b = b, a
-        if op == "/":
-            if b == 0 or a % b:
-                a, b = b, a
-            if b == 0 or a % b:
-                op = "+"
-        value = int(apply_operator(op, Fraction(a), Fraction(b)))
-        if slip_at == len(steps):
-            value += rng.choice((-2, -1, 1, 2))
-        if value < 0 or value > max_intermediate:
-            return None
-        steps.append(f"Step {len(steps) + 1}: {a} {op} {b} = {value}")
-        pool.append(value)
-    return pool[0], steps
 
 
 def _draw_numbers(rng: random.Random, n_numbers: int, number_min: int, number_max: int, target_min: int,

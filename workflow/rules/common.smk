@@ -123,6 +123,7 @@ def model_run_params(w, sets):
     as sampling seed, the model, its (stage, name, seed) label and the prompt template of each set."""
     return {
         **generation_params(),
+        "batch_size": config["evaluation"]["batch_size"],
         "seed": int(w.seed),
         **model_params(w.stage, w.name, w.seed),
         "model_id": {"stage": w.stage, "name": w.name, "seed": int(w.seed)},
