@@ -44,14 +44,15 @@ def plan_backwards(numbers: list[int], target: int) -> tuple[list[str], list[tup
         divisors = [n for n in pool if n > 1 and goal % n == 0]
         below = [n for n in pool if n < goal]
         if divisors:
-            n, how, left = max(divisors), "/", goal // max(divisors)
-            lines.append(f"{goal} / {n} = {left}")
+            n = max(divisors)
+            how, left, line = "/", goal // n, f"{goal} / {n}"
         elif below:
-            n, how, left = max(below), "-", goal - max(below)
-            lines.append(f"{goal} - {n} = {left}")
+            n = max(below)
+            how, left, line = "-", goal - n, f"{goal} - {n}"
         else:
-            n, how, left = min(pool), "n-", min(pool) - goal
-            lines.append(f"{n} - {goal} = {left}")
+            n = min(pool)
+            how, left, line = "n-", n - goal, f"{n} - {goal}"
+        lines.append(f"{line} = {left}")
         pool.remove(n)
         taken.append((n, how))
         goal = left
