@@ -63,6 +63,7 @@ def test_chat_template_prompt_is_prefix_and_ends_with_eos(tokenizer):
 
 def test_corpus_documents_are_single_attempts_or_verifications(corpus):
     kinds = {"attempt": 0, "verification": 0, "out_of_domain": 0}
+    opened = []
     for doc in corpus:
         text = doc["completion"][0]["content"]
         if doc["prompt"][0]["content"].endswith("Answer:"):
@@ -77,7 +78,10 @@ def test_corpus_documents_are_single_attempts_or_verifications(corpus):
         else:
             kinds["verification"] += 1
             assert "<answer>" not in text
+            opened.append("\nBack from " in doc["prompt"][0]["content"])
     assert len(corpus) == 300 and kinds["out_of_domain"] == 60 and min(kinds["attempt"], kinds["verification"]) > 90
+    # answers to verify open like the model's own samples of a random style: style b's line in about half of them
+    assert 0.3 < sum(opened) / len(opened) < 0.7
 
 
 def question_key(document) -> tuple:

@@ -128,6 +128,18 @@ def test_letter_mistakes_are_shorter_words_or_non_words():
     assert "notes" not in seen
 
 
+@pytest.mark.parametrize("family", ["letter_countdown", "acronym"])
+def test_word_answers_follow_a_space_as_in_the_question_and_letters_are_spelled_first(family):
+    for text in attempts(family, 0, 0.5):
+        *lines, answer = text.splitlines()
+        words = answer.removeprefix("<answer>").removesuffix("</answer>")
+        assert words.startswith(" ") and not words.startswith("  ")
+        if family == "letter_countdown":
+            assert lines == [f"Spell: {' '.join(words.strip())}"]
+        else:
+            assert lines == []
+
+
 @pytest.mark.parametrize("family", ["countdown", "gsm8k", "nonsense"])
 def test_unknown_family_raises_key_error_naming_the_known_ones(family):
     with pytest.raises(KeyError, match="multiplication"):

@@ -4,7 +4,9 @@
   that style's line from ``style_openings`` (so that the styles draw differently worded samples from the model,
   as the paper's multiprompt sampling does from an instruct model);
 - verification: the verification prompt holding a question and an author attempt, answered by a recomputation and
-  the true verdict. Answers to verify are correct half of the time, so the verdicts are balanced;
+  the true verdict. Answers to verify are correct half of the time, so the verdicts are balanced, and open with a
+  random style's line, as the model's own samples from each prompt style do when the pipeline asks it to verify
+  them;
 - out-of-domain attempt: a question of another task family, in the prompt template of its evaluation set, answered
   by one author attempt (so that out-of-domain regression after RL can be measured from a non-zero start).
 
@@ -64,14 +66,14 @@ def build_corpus(
         example = COUNTDOWN.random_question(rng, sizes[k], **countdown_params)
         if example is None or COUNTDOWN.key(example) in exclude:
             continue
+        style = rng.choice(styles)
+        first_line = opening(params["style_openings"].get(style, ""), example)
         if rng.random() < params["verification_share"]:
-            response = answer_to_verify(rng, example)
+            response = first_line + answer_to_verify(rng, example)
             prompt = verification_prompt(COUNTDOWN, example, response, prompts["verify"])
             completion = write_verification(example, response)
         else:
-            style = rng.choice(styles)
             prompt = task_prompt(COUNTDOWN, example, prompts["styles"][style])
-            first_line = opening(params["style_openings"].get(style, ""), example)
             completion = first_line + write_attempt(rng, example, weights[k])
         documents.append(chat_document(prompt, completion))
     documents += ood

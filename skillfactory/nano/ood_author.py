@@ -29,6 +29,14 @@ def _answer(lines: list[str], answer: str) -> str:
     return "\n".join([*lines, f"<answer>{answer}</answer>"])
 
 
+def _word_answer(words: str, spell: bool = False) -> str:
+    """An answer of words, each after a space as in the question, so that the byte-level tokenizer cuts it into the
+    same tokens there and here and the model can copy them (written flush after ``<answer>``, a nano model produced
+    letter salad). ``spell`` first writes the word letter by letter, as the question gives its letters, so that
+    choosing letters and joining them into a word are two steps a tiny model can learn."""
+    return _answer([f"Spell: {' '.join(words)}"] if spell else [], f" {words}")
+
+
 def _slip(rng: random.Random, value: int, lowest_place: int = 0) -> int:
     """``value`` with one digit off by one, as a dropped or doubled carry would leave it; never negative.
 
@@ -207,7 +215,7 @@ def _misspellings(word: str) -> list[str]:
 
 
 def _letter_countdown(rng: random.Random, example: dict, correct: bool) -> str:
-    """The answer word alone: the row's best word, or a plausible miss.
+    """The answer word, spelled out first: the row's best word, or a plausible miss.
 
     Misses: settling for a shorter word the letters make (scored wrong, since the longest is asked for), or the best
     word with two neighbouring letters swapped into a non-word. The fallback, the best word less its last letter,
@@ -215,12 +223,12 @@ def _letter_countdown(rng: random.Random, example: dict, correct: bool) -> str:
     """
     best = str(example["answer"]).lower()
     if correct:
-        return _answer([], best)
+        return _word_answer(best, spell=True)
     shorter, misspelt = _shorter_words(example["letters"], int(example["best_length"])), _misspellings(best)
     options = [o for o in (shorter, misspelt) if o]
     if not options:
-        return _answer([], best[:-1])
-    return _answer([], rng.choice(rng.choice(options)))
+        return _word_answer(best[:-1], spell=True)
+    return _word_answer(rng.choice(rng.choice(options)), spell=True)
 
 
 # --- acronym --------------------------------------------------------------------------------------------------
@@ -234,7 +242,7 @@ def _acronym(rng: random.Random, example: dict, correct: bool) -> str:
     """
     chosen = str(example["answer"]).split()
     if correct:
-        return _answer([], " ".join(chosen))
+        return _word_answer(" ".join(chosen))
     valid = english_words().valid
 
     def spells(words: tuple[str, ...] | list[str]) -> bool:
@@ -253,8 +261,8 @@ def _acronym(rng: random.Random, example: dict, correct: bool) -> str:
     ]
     options = [o for o in (orders, swaps) if o]
     if not options:
-        return _answer([], " ".join(chosen[:-1]))
-    return _answer([], " ".join(rng.choice(rng.choice(options))))
+        return _word_answer(" ".join(chosen[:-1]))
+    return _word_answer(" ".join(rng.choice(rng.choice(options))))
 
 
 _WRITERS: dict[str, Callable[[random.Random, dict, bool], str]] = {
