@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from skillfactory.cli import parse_stage_args
+from skillfactory.generation import ContinuousBatchingEngine, render_chat
 from skillfactory.io import read_jsonl
 from skillfactory.modeling import load_tokenizer, model_ref, set_threads
 from skillfactory.prompts import task_prompt
@@ -41,6 +43,26 @@ def attempts_logged(completions, **_) -> list[float]:
     return [float(count_attempts(c[-1]["content"] if isinstance(c, list) else c)) for c in completions]
 
 
+def rollout_arguments(recipe: dict, longest_prompt: int) -> dict:
+    """``GRPOConfig`` keywords of the recipe's ``backend``: TRL's plain ``generate``, transformers' continuous
+    batching with a paged cache sized for one step's completions (left to itself, transformers sizes it from free
+    memory, on a CPU more than half of the RAM), or vLLM colocated with the trainer."""
+    if recipe["backend"] == "vllm":
+        return {"use_vllm": True, "vllm_mode": "colocate"}
+    if recipe["backend"] == "transformers":
+        return {}
+    page = ContinuousBatchingEngine.PAGE_SIZE
+    sequences = recipe["batch_size"] * recipe["gradient_accumulation_steps"]
+    cache = {
+        "page_size": page,
+        "num_blocks": (sequences + 1) * math.ceil((longest_prompt + recipe["max_completion_length"]) / page),
+        "max_batch_tokens": ContinuousBatchingEngine.PREFILL_TOKENS,
+        "max_requests_per_batch": sequences,
+        "allow_block_sharing": False,
+    }
+    return {"use_transformers_continuous_batching": True, "transformers_continuous_batching_config": cache}
+
+
 def rl_dataset(questions: list[dict], template: str) -> Dataset:
     """Conversational prompts plus the question as a JSON string (a column TRL hands to the reward function)."""
     return Dataset.from_list(
@@ -55,6 +77,8 @@ def main(argv=None) -> None:
     name, revision = model_ref(p)
     recipe = p["recipe"]
     tokenizer = load_tokenizer(name, revision)
+    dataset = rl_dataset(read_jsonl(args.questions), p["prompt_template"])
+    longest_prompt = max(len(tokenizer(render_chat(tokenizer, row))["input_ids"]) for row in dataset["prompt"])
     config = GRPOConfig(
         **trainer_arguments(recipe, p["seed"], args.checkpoints),
         max_steps=recipe["max_steps"],
@@ -66,13 +90,14 @@ def main(argv=None) -> None:
         scale_rewards=recipe["scale_rewards"],
         reward_weights=[1.0, 0.0],
         model_init_kwargs={"revision": revision},
+        **rollout_arguments(recipe, longest_prompt),
     )
     with resumable(args.checkpoints, p, [args.questions, name]) as resume:
         trainer = GRPOTrainer(
             model=name,
             reward_funcs=[correctness_reward, attempts_logged],
             args=config,
-            train_dataset=rl_dataset(read_jsonl(args.questions), p["prompt_template"]),
+            train_dataset=dataset,
             processing_class=tokenizer,
             peft_config=lora_config(recipe),
         )

@@ -68,3 +68,39 @@ def test_real_vllm_backend_on_a_tiny_checkpoint(tmp_path):
     out = generation.continue_text(engine, tokenizer, texts, n=2, temperature=1.0, top_p=1.0, max_new_tokens=8,
                                    batch_size=8, seed=0)
     assert [len(o) for o in out] == [2, 2, 2] and all(isinstance(t, str) for o in out for t in o)
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return tiny_model_and_tokenizer()
+
+
+def chat_texts(tokenizer, n):
+    return [generation.render_chat(tokenizer, [{"role": "user", "content": f"Numbers: {i} 7 12\nTarget: {3 * i}"}])
+            for i in range(n)]
+
+
+def test_continuous_batching_greedy_equals_batched_generate_in_prompt_order(tiny):
+    model, tokenizer = tiny
+    texts = chat_texts(tokenizer, 5)
+    settings = {"n": 2, "temperature": 0, "top_p": 1.0, "max_new_tokens": 12, "batch_size": 2, "seed": 0}
+    engine = generation.ContinuousBatchingEngine(model, tokenizer)
+    assert generation.continue_text(engine, tokenizer, texts, **settings) == \
+        generation.continue_text(model, tokenizer, texts, **settings)
+
+
+def test_continuous_batching_samples_the_asked_shape_repeatably(tiny):
+    model, tokenizer = tiny
+    engine = generation.ContinuousBatchingEngine(model, tokenizer)
+    texts = chat_texts(tokenizer, 3)
+    settings = {"n": 3, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 10, "batch_size": 4}
+    first = generation.continue_text(engine, tokenizer, texts, seed=1, **settings)
+    assert [len(o) for o in first] == [3, 3, 3]
+    assert first == generation.continue_text(engine, tokenizer, texts, seed=1, **settings)
+    assert first != generation.continue_text(engine, tokenizer, texts, seed=2, **settings)
+
+
+def test_both_transformers_backends_cut_sampling_to_the_same_top_k():
+    assert generation.sampling_config(0.7, 0.9) == {"do_sample": True, "temperature": 0.7, "top_p": 0.9,
+                                                    "top_k": generation.TOP_K}
+    assert generation.sampling_config(0, 0.9) == {"do_sample": False}

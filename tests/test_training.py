@@ -7,7 +7,7 @@ from datasets import Dataset
 from support import tiny_model_and_tokenizer
 from transformers import AutoModelForCausalLM
 
-from skillfactory.train_grpo import attempts_logged, correctness_reward
+from skillfactory.train_grpo import attempts_logged, correctness_reward, rollout_arguments
 from skillfactory.training import fingerprint, lora_config, resumable, run_sft, save_run
 
 QUESTION = {"task": "countdown", "id": "q", "numbers": [3, 7, 12], "target": 33}
@@ -83,3 +83,23 @@ def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
     saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out").state_dict()
     assert set(saved) == set(before)
     assert any(not saved[k].equal(before[k]) for k in before if "proj" in k)  # the adapters' update is merged
+
+
+RECIPE = {"batch_size": 8, "gradient_accumulation_steps": 2, "max_completion_length": 600}
+
+
+def test_rollout_backends_map_to_trl_switches():
+    assert rollout_arguments({**RECIPE, "backend": "transformers"}, 50) == {}
+    assert rollout_arguments({**RECIPE, "backend": "vllm"}, 50) == {"use_vllm": True, "vllm_mode": "colocate"}
+
+
+def test_continuous_batching_rollouts_get_a_cache_for_one_steps_completions():
+    from transformers.generation.configuration_utils import ContinuousBatchingConfig
+    from trl import GRPOConfig
+
+    arguments = rollout_arguments({**RECIPE, "backend": "continuous_batching"}, 60)
+    cache = arguments["transformers_continuous_batching_config"]
+    # 16 completions of up to 60 + 600 tokens, 256-token pages: 3 pages each, and one sequence spare
+    assert cache["max_requests_per_batch"] == 16 and cache["num_blocks"] == 17 * 3
+    ContinuousBatchingConfig(**cache)  # every key is one transformers knows
+    assert GRPOConfig(output_dir="unused", use_cpu=True, **arguments).use_transformers_continuous_batching

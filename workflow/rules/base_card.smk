@@ -17,7 +17,7 @@ rule base_card:
             }
         ),
         eval_sets=lambda w, input: ",".join(input.eval_sets),
-    threads: config["threads"]
+    threads: config["generation"]["threads"]
     resources:
         gpu=job_gpus("generate"),
         mem_mb=job_mem_mb("generate"),

@@ -62,7 +62,8 @@ def arm_init(arm):
 
 
 def generation_params():
-    return {"threads": config["threads"], **config["generation"], "seed": config["seed"]}
+    """What every generation job needs: backend, batch size and its own thread count (``generation``), and the seed."""
+    return {**config["generation"], "seed": config["seed"]}
 
 
 def sampling_settings(section):
@@ -123,6 +124,7 @@ def model_run_params(w, sets):
     as sampling seed, the model, its (stage, name, seed) label and the prompt template of each set."""
     return {
         **generation_params(),
+        "backend": config["evaluation"]["backend"] or config["generation"]["backend"],
         "batch_size": config["evaluation"]["batch_size"],
         "seed": int(w.seed),
         **model_params(w.stage, w.name, w.seed),

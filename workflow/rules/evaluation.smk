@@ -13,7 +13,7 @@ rule evaluate:
             {**model_run_params(w, config["eval_sets"]), "sampling": sampling_settings(config["evaluation"])}
         ),
         eval_sets=lambda w, input: ",".join(input.eval_sets),
-    threads: config["threads"]
+    threads: config["generation"]["threads"]
     resources:
         gpu=job_gpus("generate"),
         mem_mb=job_mem_mb("generate"),
@@ -44,7 +44,7 @@ rule budget_forcing:
             }
         ),
         eval_sets=lambda w, input: ",".join(input.eval_sets),
-    threads: config["threads"]
+    threads: config["generation"]["threads"]
     resources:
         gpu=job_gpus("generate"),
         mem_mb=job_mem_mb("generate"),

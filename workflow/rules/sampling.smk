@@ -13,7 +13,7 @@ rule sample_solutions:
                 "sampling": config["sampling"],
             }
         ),
-    threads: config["threads"]
+    threads: config["generation"]["threads"]
     resources:
         gpu=job_gpus("generate"),
         mem_mb=job_mem_mb("generate"),
@@ -46,7 +46,7 @@ rule sample_reflections:
                 "sampling": config["reflection"],
             }
         ),
-    threads: config["threads"]
+    threads: config["generation"]["threads"]
     resources:
         gpu=job_gpus("generate"),
         mem_mb=job_mem_mb("generate"),
