@@ -76,16 +76,27 @@ def sampling_config(temperature: float, top_p: float) -> dict:
     return {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": TOP_K}
 
 
-class ContinuousBatchingEngine:
-    """A transformers model generating with ``generate_batch``, from raw prompt texts like :func:`continue_text`.
+def paged_cache(sequences: int, longest_sequence: int) -> dict:
+    """``ContinuousBatchingConfig`` keywords for ``sequences`` decoded at once, each up to ``longest_sequence``
+    tokens (prompt and generation), with one sequence to spare.
 
-    The paged cache is sized from the work itself (``batch_size`` sequences at once, each up to the longest prompt
-    plus ``max_new_tokens``): transformers would otherwise size it from free memory, which on a CPU means more than
-    half of the RAM and, measured, a tenfold slowdown.
+    The cache is sized from the work itself because transformers would otherwise size it from free memory, which on
+    a CPU means more than half of the RAM and, measured, a tenfold slowdown. At most 512 tokens go through one
+    forward pass, the setting the CPU measurements used.
     """
+    page_size = 256  # tokens per page (transformers' default)
+    return {
+        "page_size": page_size,
+        "num_blocks": (sequences + 1) * math.ceil(longest_sequence / page_size),
+        "max_batch_tokens": 512,
+        "max_requests_per_batch": sequences,
+        "allow_block_sharing": False,
+    }
 
-    PAGE_SIZE = 256  # tokens per page of the cache (transformers' default)
-    PREFILL_TOKENS = 512  # most tokens in one forward pass; measured fastest on CPU among 256-1024
+
+class ContinuousBatchingEngine:
+    """A transformers model generating with ``generate_batch``, from raw prompt texts like :func:`continue_text`;
+    ``batch_size`` sequences are decoded at once."""
 
     def __init__(self, model, tokenizer):
         self.model, self.tokenizer = model, tokenizer
@@ -94,15 +105,7 @@ class ContinuousBatchingEngine:
         # no inference_mode here: generate_batch decodes in a thread of its own and manages grad mode there
         per_prompt = 1 if temperature == 0 else n
         ids = [self.tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
-        pages_per_sequence = math.ceil((max(map(len, ids)) + max_new_tokens) / self.PAGE_SIZE)
-        cache = ContinuousBatchingConfig(
-            seed=seed,
-            page_size=self.PAGE_SIZE,
-            num_blocks=(batch_size + 1) * pages_per_sequence,
-            max_batch_tokens=self.PREFILL_TOKENS,
-            max_requests_per_batch=batch_size,
-            allow_block_sharing=False,
-        )
+        cache = ContinuousBatchingConfig(seed=seed, **paged_cache(batch_size, max(map(len, ids)) + max_new_tokens))
         config = GenerationConfig(
             max_new_tokens=max_new_tokens,
             num_return_sequences=per_prompt,
@@ -111,9 +114,11 @@ class ContinuousBatchingEngine:
             **sampling_config(temperature, top_p),
         )
         self.model.eval()
-        results = list(self.model.generate_batch(ids, generation_config=config, continuous_batching_config=cache).values())
-        if len(results) != len(texts) * per_prompt or any(r.error is not None for r in results):
-            raise RuntimeError(f"generate_batch returned {len(results)} results for {len(texts) * per_prompt} requests")
+        results = self.model.generate_batch(ids, generation_config=config, continuous_batching_config=cache)
+        results, wanted = list(results.values()), len(texts) * per_prompt
+        # generate_batch logs a failed request instead of raising, and leaves it out
+        if len(results) != wanted or any(r.error is not None for r in results):
+            raise RuntimeError(f"generate_batch returned {len(results)} results for {wanted} requests")
         # results come in input order, each prompt's forked samples next to it
         texts_out = self.tokenizer.batch_decode([r.generated_tokens for r in results], skip_special_tokens=True)
         return [texts_out[i * per_prompt : (i + 1) * per_prompt] * (n // per_prompt) for i in range(len(texts))]

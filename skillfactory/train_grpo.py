@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from skillfactory.cli import parse_stage_args
-from skillfactory.generation import ContinuousBatchingEngine, render_chat
+from skillfactory.generation import paged_cache, render_chat
 from skillfactory.io import read_jsonl
 from skillfactory.modeling import load_tokenizer, model_ref, set_threads
 from skillfactory.prompts import task_prompt
@@ -45,21 +44,13 @@ def attempts_logged(completions, **_) -> list[float]:
 
 def rollout_arguments(recipe: dict, longest_prompt: int) -> dict:
     """``GRPOConfig`` keywords of the recipe's ``backend``: TRL's plain ``generate``, transformers' continuous
-    batching with a paged cache sized for one step's completions (left to itself, transformers sizes it from free
-    memory, on a CPU more than half of the RAM), or vLLM colocated with the trainer."""
+    batching with a paged cache sized for one step's completions, or vLLM colocated with the trainer."""
     if recipe["backend"] == "vllm":
         return {"use_vllm": True, "vllm_mode": "colocate"}
     if recipe["backend"] == "transformers":
         return {}
-    page = ContinuousBatchingEngine.PAGE_SIZE
     sequences = recipe["batch_size"] * recipe["gradient_accumulation_steps"]
-    cache = {
-        "page_size": page,
-        "num_blocks": (sequences + 1) * math.ceil((longest_prompt + recipe["max_completion_length"]) / page),
-        "max_batch_tokens": ContinuousBatchingEngine.PREFILL_TOKENS,
-        "max_requests_per_batch": sequences,
-        "allow_block_sharing": False,
-    }
+    cache = paged_cache(sequences, longest_prompt + recipe["max_completion_length"])
     return {"use_transformers_continuous_batching": True, "transformers_continuous_batching_config": cache}
 
 
