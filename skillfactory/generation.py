@@ -5,9 +5,9 @@
   set once per call, so the same prompts, settings and seed give the same texts.
 - ``continuous_batching``: transformers' own ``generate_batch`` (paged KV cache): a finished sequence's slot is
   refilled with the next prompt at once, so a batch never idles behind its longest member. That pays off where
-  response lengths vary a lot, as with the traces of SFT models (measured on a nano-sized model with outputs of 1
-  to 896 tokens, one thread: 1.4x the tokens/s of the ``transformers`` backend at batch 8, 2.3x at batch 32); with
-  equally long outputs it is slower (0.55x).
+  response lengths vary a lot, as with the traces of SFT models (measured on the nano ``sft/skillfactory`` model,
+  outputs up to 896 tokens, one thread: 1.7x the tokens/s of the ``transformers`` backend at batch 8, 1.8x at
+  batch 16); with equally long outputs it is slower (0.55x, measured on a stand-in model of the same size).
 - ``vllm``: vLLM's offline ``LLM`` engine (paged attention, continuous batching), for paper-scale sampling on GPUs.
   It is imported only when chosen, so the default install does not need it.
 
@@ -17,7 +17,6 @@ Both take the same rendered prompt texts and return the same shape, so the stage
 from __future__ import annotations
 
 import logging
-import math
 
 import torch
 from tqdm import tqdm
@@ -25,6 +24,7 @@ from transformers import GenerationConfig
 from transformers.generation.configuration_utils import ContinuousBatchingConfig
 
 from skillfactory.modeling import load_model, load_tokenizer, model_ref, set_threads
+from skillfactory.paged_cache import paged_cache
 
 log = logging.getLogger(__name__)
 
@@ -74,24 +74,6 @@ def sampling_config(temperature: float, top_p: float) -> dict:
     if temperature == 0:
         return {"do_sample": False}
     return {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": TOP_K}
-
-
-def paged_cache(sequences: int, longest_sequence: int) -> dict:
-    """``ContinuousBatchingConfig`` keywords for ``sequences`` decoded at once, each up to ``longest_sequence``
-    tokens (prompt and generation), with one sequence to spare.
-
-    The cache is sized from the work itself because transformers would otherwise size it from free memory, which on
-    a CPU means more than half of the RAM and, measured, a tenfold slowdown. At most 512 tokens go through one
-    forward pass, the setting the CPU measurements used.
-    """
-    page_size = 256  # tokens per page (transformers' default)
-    return {
-        "page_size": page_size,
-        "num_blocks": (sequences + 1) * math.ceil(longest_sequence / page_size),
-        "max_batch_tokens": 512,
-        "max_requests_per_batch": sequences,
-        "allow_block_sharing": False,
-    }
 
 
 class ContinuousBatchingEngine:

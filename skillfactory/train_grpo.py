@@ -15,9 +15,9 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from skillfactory.cli import parse_stage_args
-from skillfactory.generation import paged_cache, render_chat
 from skillfactory.io import read_jsonl
 from skillfactory.modeling import load_tokenizer, model_ref, set_threads
+from skillfactory.paged_cache import paged_cache
 from skillfactory.prompts import task_prompt
 from skillfactory.skills import count_attempts
 from skillfactory.tasks import get_task
@@ -69,7 +69,10 @@ def main(argv=None) -> None:
     recipe = p["recipe"]
     tokenizer = load_tokenizer(name, revision)
     dataset = rl_dataset(read_jsonl(args.questions), p["prompt_template"])
-    longest_prompt = max(len(tokenizer(render_chat(tokenizer, row))["input_ids"]) for row in dataset["prompt"])
+    longest_prompt = max(
+        len(tokenizer.apply_chat_template(row, add_generation_prompt=True, tokenize=True, return_dict=False))
+        for row in dataset["prompt"]
+    )
     config = GRPOConfig(
         **trainer_arguments(recipe, p["seed"], args.checkpoints),
         max_steps=recipe["max_steps"],
