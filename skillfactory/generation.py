@@ -85,7 +85,8 @@ class ContinuousBatchingEngine:
 
     def generate(self, texts, *, n, temperature, top_p, max_new_tokens, seed, batch_size, **_) -> list[list[str]]:
         # no inference_mode here: generate_batch decodes in a thread of its own and manages grad mode there
-        per_prompt = 1 if temperature == 0 else n
+        sampling = sampling_config(temperature, top_p)
+        per_prompt = n if sampling["do_sample"] else 1
         ids = [self.tokenizer(text, add_special_tokens=False)["input_ids"] for text in texts]
         cache = ContinuousBatchingConfig(seed=seed, **paged_cache(batch_size, max(map(len, ids)) + max_new_tokens))
         config = GenerationConfig(
@@ -93,7 +94,7 @@ class ContinuousBatchingEngine:
             num_return_sequences=per_prompt,
             eos_token_id=self.tokenizer.eos_token_id,
             pad_token_id=self.tokenizer.pad_token_id,
-            **sampling_config(temperature, top_p),
+            **sampling,
         )
         self.model.eval()
         results = self.model.generate_batch(ids, generation_config=config, continuous_batching_config=cache)
