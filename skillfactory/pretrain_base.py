@@ -75,7 +75,7 @@ def pretrain(p: dict, exclude: set, output: str, checkpoints: str, inputs: list[
         "verifications_incorrect": verdicts[False],
         "parameters": model.num_parameters(),
         "vocabulary": len(tokenizer),
-        "train_tokens": max((r.get("num_tokens", 0) for r in trainer.state.log_history), default=0),
+        "train_tokens": round(sum(map(len, trainer.train_dataset["input_ids"])) * p["pretrain"]["train"]["epochs"]),
     }
     write_json(f"{output}/corpus_stats.json", stats)
     return {**stats, "train_seconds": result.metrics["train_runtime"]}

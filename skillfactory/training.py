@@ -25,8 +25,23 @@ import torch
 from peft import LoraConfig, PeftModel
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
+from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 log = logging.getLogger(__name__)
+
+
+def native_bf16() -> bool:
+    """Whether this machine computes bfloat16 natively: a CUDA GPU that supports it, or a CPU whose oneDNN has bf16
+    kernels (AVX-512 or AMX). On an AVX2-only CPU bf16 matrix products are emulated: a 2048-square product ran at
+    0.3 GFLOP/s against 111 in float32, and nano pretraining at 590 tokens/s against 9,100."""
+    if torch.cuda.is_available():
+        return torch.cuda.is_bf16_supported()
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
+def use_bf16(setting: bool | str) -> bool:
+    """The recipe's ``bf16`` switch: ``true``/``false`` as given, ``"auto"`` where the hardware does it natively."""
+    return native_bf16() if setting == "auto" else bool(setting)
 
 
 def trainer_arguments(recipe: dict, seed: int, checkpoint_dir: str) -> dict:
@@ -41,7 +56,7 @@ def trainer_arguments(recipe: dict, seed: int, checkpoint_dir: str) -> dict:
         "weight_decay": recipe["weight_decay"],
         "adam_beta1": recipe["adam_betas"][0],
         "adam_beta2": recipe["adam_betas"][1],
-        "bf16": recipe["bf16"],
+        "bf16": use_bf16(recipe["bf16"]),
         "use_cpu": not torch.cuda.is_available(),
         "gradient_checkpointing": recipe["gradient_checkpointing"],
         "logging_steps": 1,
@@ -120,24 +135,60 @@ def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# Tokenizing a dataset in one worker process per thread pays off only for large datasets (the nano corpus: 1 ms per
+# document in one process); for a few hundred SFT traces, starting the workers costs more than it saves.
+PARALLEL_PREPARATION = 10_000
+
+
+class PackedRowsCollator(DataCollatorForLanguageModeling):
+    """Batches of packed rows (several whole documents per row) in which each document attends only to itself.
+
+    TRL's own packing flattens a whole batch into one sequence for FlashAttention's variable-length kernels; with
+    SDPA (the CPU path) that would be one attention over every token of the batch. Here rows stay rows, positions
+    restart at 0 with each document, and no attention mask is passed, so transformers builds a block-diagonal causal
+    mask per row from the positions (``masking_utils.find_packed_sequence_indices``): every document is trained
+    exactly as it would be alone. The padding at a row's end has position 0 throughout, so each padding token is a
+    block of its own and carries no loss.
+    """
+
+    def __init__(self, pad_token_id: int):
+        super().__init__(pad_token_id=pad_token_id, padding_free=False, return_position_ids=True)
+
+    def torch_call(self, examples):
+        batch = super().torch_call(examples)
+        del batch["attention_mask"]
+        return batch
+
+
 def run_sft(model, tokenizer, dataset, recipe: dict, seed: int, checkpoint_dir: str, resume: str | None):
     """Supervised training on a conversational prompt-completion dataset, loss on the completions only.
 
-    Batches are drawn at random. Grouping documents of similar length would halve the padding of the nano corpus,
-    but in two measured pretraining runs it stopped the model from learning (loss 2.3 instead of 0.2 after one
-    epoch). Batches of similar length in random order (not transformers' window order, longest first) also
-    cost quality: on 12,000 nano documents they trained 13% faster and left a held-out loss of 1.24 against 0.93 with
-    random batches. So neither is used. Returns ``(trainer, train_output)``.
+    Without ``packing`` a batch holds ``batch_size`` documents drawn at random, padded to the longest. With
+    ``packing`` the documents are first packed whole into rows of ``max_length`` tokens (TRL's best-fit-decreasing
+    packing), a batch holds ``batch_size`` rows drawn at random, and :class:`PackedRowsCollator` keeps the documents
+    of a row apart. On the nano corpus padding was 37% of the token slots of random batches; packed into rows of
+    256, a step of 64 documents took 1.23-1.36 s against 2.14 s padded in a step benchmark (2 cores, float32).
+
+    Grouping documents of similar length instead would also cut the padding, but in two measured pretraining runs it
+    stopped the model from learning (loss 2.3 instead of 0.2 after one epoch), and batches of similar length in
+    random order left a held-out loss of 1.24 against 0.93 with random batches on 12,000 nano documents (documents
+    of one length are mostly of one kind). Packed rows are drawn at random and mix kinds as random batches do.
+    Returns ``(trainer, train_output)``.
     """
     config = SFTConfig(
         **trainer_arguments(recipe, seed, checkpoint_dir),
         num_train_epochs=recipe["epochs"],
         max_length=recipe["max_length"],
         completion_only_loss=True,
+        packing=recipe["packing"],
+        packing_strategy="bfd",
+        dataset_num_proc=torch.get_num_threads() if len(dataset) >= PARALLEL_PREPARATION else None,
     )
     trainer = SFTTrainer(
         model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=lora_config(recipe)
     )
+    if recipe["packing"]:  # set after construction: TRL refuses a custom collator together with its own packing
+        trainer.data_collator = PackedRowsCollator(tokenizer.pad_token_id)
     return trainer, trainer.train(resume_from_checkpoint=resume)
 
 

@@ -157,3 +157,26 @@ def test_verification_of_junk_never_crashes():
     example = {"numbers": [1, 2, 3], "target": 6}
     for junk in ["", "<answer></answer>", "<answer>\nStep 1: 1 + 9 = 10\n</answer>", "<answer>\n1 ++ 2\n</answer>"]:
         assert parse_verdict(write_verification(example, junk)) is False
+
+
+def test_packed_pretraining_trains_every_document_token_once(tmp_path):
+    """The nano default packs its corpus: every token of every chat document is in exactly one packed row, no row
+    is longer than ``max_length``, and ``train_tokens`` counts the documents' tokens, not the padding."""
+    from skillfactory.pretrain_base import corpus_text, pretrain
+
+    train = {"epochs": 1, "batch_size": 4, "gradient_accumulation_steps": 1, "learning_rate": 0.003,
+             "lr_scheduler": "constant", "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95],
+             "bf16": False, "gradient_checkpointing": False, "save_steps": 100, "lora": None, "max_length": 256,
+             "packing": True}
+    pretrain_params = {**PARAMS, "n_documents": 120, "vocab_size": 300, "train": train,
+                       "model": {"hidden_size": 64, "intermediate_size": 64, "num_layers": 1, "num_heads": 2,
+                                 "max_positions": 256}}
+    params = {"seed": 0, "threads": 1, "pretrain": pretrain_params, "countdown": RANGES, "prompts": PROMPTS,
+              "ood_sets": {}}
+    stats = pretrain(params, set(), str(tmp_path / "model"), str(tmp_path / "ck"), [])
+    documents = build_corpus(pretrain_params, RANGES, PROMPTS, 0, set(), {})
+    tokenizer = train_tokenizer((corpus_text(d) for d in documents), 300)
+    texts = [tokenizer.apply_chat_template(d["prompt"] + d["completion"], tokenize=False) for d in documents]
+    lengths = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in texts]
+    assert max(lengths) <= train["max_length"]
+    assert stats["documents"] == 120 and stats["train_tokens"] == sum(lengths)

@@ -1,14 +1,18 @@
-"""Training helpers: rewards, checkpoint fingerprints and resuming, LoRA merged into the saved model."""
+"""Training helpers: rewards, checkpoint fingerprints and resuming, LoRA merged into the saved model, packed rows,
+the bf16 switch."""
 
 import json
 
 import pytest
+import torch
 from datasets import Dataset
 from support import tiny_model_and_tokenizer
 from transformers import AutoModelForCausalLM
+from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
+from skillfactory import training
 from skillfactory.train_grpo import attempts_logged, correctness_reward, rollout_arguments
-from skillfactory.training import fingerprint, lora_config, resumable, run_sft, save_run
+from skillfactory.training import PackedRowsCollator, fingerprint, lora_config, resumable, run_sft, save_run, use_bf16
 
 QUESTION = {"task": "countdown", "id": "q", "numbers": [3, 7, 12], "target": 33}
 
@@ -74,7 +78,7 @@ def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
            "completion": [{"role": "assistant", "content": "<answer>\n3 * 7 = 21\n21 + 12 = 33\n</answer>"}]}
     recipe = {"batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 0.05, "lr_scheduler": "constant",
               "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95], "bf16": False,
-              "gradient_checkpointing": False, "save_steps": 100, "epochs": 2, "max_length": 64,
+              "gradient_checkpointing": False, "save_steps": 100, "epochs": 2, "max_length": 64, "packing": False,
               "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}
     assert lora_config(recipe).r == 4 and lora_config({**recipe, "lora": None}) is None
     trainer, _ = run_sft(model, tokenizer, Dataset.from_list([row] * 4), recipe, 0, str(tmp_path / "ck"), None)
@@ -83,6 +87,72 @@ def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
     saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out").state_dict()
     assert set(saved) == set(before)
     assert any(not saved[k].equal(before[k]) for k in before if "proj" in k)  # the adapters' update is merged
+
+
+def chat_row(numbers: list[int], target: int, answer: str) -> dict:
+    return {"prompt": [{"role": "user", "content": f"Numbers: {' '.join(map(str, numbers))}\nTarget: {target}"}],
+            "completion": [{"role": "assistant", "content": f"<answer>\n{answer}\n</answer>"}]}
+
+
+ROWS = [chat_row([3, 7, 12], 33, "3 * 7 = 21\n21 + 12 = 33"), chat_row([3, 7], 21, "3 * 7 = 21"),
+        chat_row([7, 12, 3, 3], 66, "7 + 12 = 19\n19 + 3 = 22\n22 * 3 = 66"), chat_row([12, 3], 4, "12 / 3 = 4")]
+PACKED = {"batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 0.01, "lr_scheduler": "constant",
+          "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95], "bf16": False,
+          "gradient_checkpointing": False, "save_steps": 100, "epochs": 1, "max_length": 96, "packing": True,
+          "lora": None}
+
+
+def test_packed_rows_give_each_document_the_loss_and_gradient_it_has_alone(tmp_path):
+    """A batch of packed rows is the same computation as the padded batch of its documents: no document sees
+    another, positions restart, padding carries no loss."""
+    model, tokenizer = tiny_model_and_tokenizer()
+    trainer, _ = run_sft(model, tokenizer, Dataset.from_list(ROWS * 3), {**PACKED, "learning_rate": 0.0}, 0,
+                         str(tmp_path / "ck"), None)
+    rows = [trainer.train_dataset[i] for i in range(len(trainer.train_dataset))]
+    assert len(rows) < len(ROWS) * 3 and max(len(r["input_ids"]) for r in rows) <= PACKED["max_length"]
+    documents = []
+    for row in rows:
+        starts = [0, *torch.tensor(row["seq_lengths"]).cumsum(0).tolist()]
+        documents += [{"input_ids": row["input_ids"][a:b], "labels": row["labels"][a:b]}
+                      for a, b in zip(starts, starts[1:])]
+    padded = DataCollatorForLanguageModeling(pad_token_id=tokenizer.pad_token_id)(documents)
+    packed = PackedRowsCollator(tokenizer.pad_token_id)(rows)
+    assert "attention_mask" not in packed and packed["input_ids"].shape[0] == len(rows)
+
+    def loss_and_gradient(batch):
+        model.zero_grad()
+        loss = model(**batch).loss
+        loss.backward()
+        return loss.detach(), torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    (loss, gradient), (packed_loss, packed_gradient) = loss_and_gradient(padded), loss_and_gradient(packed)
+    torch.testing.assert_close(packed_loss, loss)
+    torch.testing.assert_close(packed_gradient, gradient)
+
+
+def test_packed_training_is_deterministic(tmp_path):
+    weights = []
+    for run in range(2):
+        model, tokenizer = tiny_model_and_tokenizer()
+        torch.manual_seed(0)
+        model.apply(model._init_weights)
+        trainer, result = run_sft(model, tokenizer, Dataset.from_list(ROWS * 4), PACKED, 0, str(tmp_path / f"{run}"),
+                                  None)
+        assert result.training_loss > 0
+        weights.append(torch.cat([p.detach().flatten() for p in trainer.model.parameters()]))
+    assert torch.equal(*weights)
+
+
+def test_bf16_auto_follows_the_hardware(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert use_bf16(True) and not use_bf16(False)
+    for native in (True, False):
+        monkeypatch.setattr(training, "native_bf16", lambda native=native: native)
+        assert use_bf16("auto") is native
+    monkeypatch.undo()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)
+    assert training.native_bf16() is False
 
 
 RECIPE = {"batch_size": 8, "gradient_accumulation_steps": 2, "max_completion_length": 600}
