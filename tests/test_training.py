@@ -70,25 +70,6 @@ def test_only_the_main_process_deletes_checkpoints(tmp_path, monkeypatch):
     assert not folder.exists()
 
 
-def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
-    model, tokenizer = tiny_model_and_tokenizer()
-    tokenizer.padding_side = "right"
-    before = {k: v.clone() for k, v in model.state_dict().items()}
-    row = {"prompt": [{"role": "user", "content": "Numbers: 3 7 12\nTarget: 33"}],
-           "completion": [{"role": "assistant", "content": "<answer>\n3 * 7 = 21\n21 + 12 = 33\n</answer>"}]}
-    recipe = {"batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 0.05, "lr_scheduler": "constant",
-              "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95], "bf16": False,
-              "gradient_checkpointing": False, "save_steps": 100, "epochs": 2, "max_length": 64, "packing": False,
-              "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}
-    assert lora_config(recipe).r == 4 and lora_config({**recipe, "lora": None}) is None
-    trainer, _ = run_sft(model, tokenizer, Dataset.from_list([row] * 4), recipe, 0, str(tmp_path / "ck"), None)
-    save_run(trainer, tokenizer, str(tmp_path / "out"))
-    assert not (tmp_path / "out" / "adapter_config.json").exists()
-    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out").state_dict()
-    assert set(saved) == set(before)
-    assert any(not saved[k].equal(before[k]) for k in before if "proj" in k)  # the adapters' update is merged
-
-
 def chat_row(numbers: list[int], target: int, answer: str) -> dict:
     return {"prompt": [{"role": "user", "content": f"Numbers: {' '.join(map(str, numbers))}\nTarget: {target}"}],
             "completion": [{"role": "assistant", "content": f"<answer>\n{answer}\n</answer>"}]}
@@ -100,6 +81,22 @@ PACKED = {"batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 0.
           "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95], "bf16": False,
           "gradient_checkpointing": False, "save_steps": 100, "epochs": 1, "max_length": 96, "packing": True,
           "lora": None}
+
+
+def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
+    model, tokenizer = tiny_model_and_tokenizer()
+    tokenizer.padding_side = "right"
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    row = ROWS[0]
+    recipe = {**PACKED, "learning_rate": 0.05, "epochs": 2, "max_length": 64, "packing": False,
+              "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}
+    assert lora_config(recipe).r == 4 and lora_config({**recipe, "lora": None}) is None
+    trainer, _ = run_sft(model, tokenizer, Dataset.from_list([row] * 4), recipe, 0, str(tmp_path / "ck"), None)
+    save_run(trainer, tokenizer, str(tmp_path / "out"))
+    assert not (tmp_path / "out" / "adapter_config.json").exists()
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out").state_dict()
+    assert set(saved) == set(before)
+    assert any(not saved[k].equal(before[k]) for k in before if "proj" in k)  # the adapters' update is merged
 
 
 def test_packed_rows_give_each_document_the_loss_and_gradient_it_has_alone(tmp_path):
