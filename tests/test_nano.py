@@ -1,5 +1,6 @@
 """The nano world's pieces: tokenizer round trip and chat template, the author's attempts and verifications."""
 
+import os
 import random
 import re
 
@@ -7,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillfactory.nano.author import answer_to_verify, plan_backwards, write_attempt, write_verification
+from skillfactory.nano.author import (
+    answer_to_verify,
+    compare_digits,
+    plan_backwards,
+    write_attempt,
+    write_verification,
+)
 from skillfactory.nano.corpus import build_corpus
 from skillfactory.nano.tokenizer import TAG_TOKENS, train_tokenizer
 from skillfactory.prompts import parse_verdict
@@ -105,6 +112,17 @@ def test_verification_verdict_is_the_truth(n_numbers, seed, p_careful, to_verify
     attempt = answer_to_verify(rng, example) if to_verify else write_attempt(rng, example, p_careful)
     verdict = parse_verdict(write_verification(example, attempt))
     assert verdict == (COUNTDOWN.score(attempt, example) == 1.0)
+
+
+@given(st.integers(0, 2000), st.integers(0, 2000))
+def test_digit_comparison_stops_at_the_first_difference_and_ends_on_the_truth(final, target):
+    text = compare_digits(str(final), str(target))
+    pairs = text.removesuffix(".").split(", ")
+    prefix = len(os.path.commonprefix([str(final), str(target)]))
+    assert text.endswith("same.") == (final == target)
+    assert len(pairs) == (len(str(final)) if final == target else prefix + 1)
+    assert all(pair.endswith("same") for pair in pairs[:-1])
+    assert "".join(pair.split()[0] for pair in pairs).rstrip("_") == str(final)[: len(pairs)]
 
 
 def value_of(line: str) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from fractions import Fraction
+from itertools import zip_longest
 
 from skillfactory.tasks.arithmetic import ArithmeticParseError, apply_operator, tokenize
 from skillfactory.tasks.countdown import COUNTDOWN, extract_answer, strip_step_label
@@ -159,12 +160,28 @@ def _check_line(line: str, pool: Counter) -> tuple[str, bool]:
     return f"{left} {op} {right} = {value} not {claimed}", False
 
 
+def compare_digits(final: str, target: str) -> str:
+    """``final`` against ``target`` one digit at a time from the left, up to the first digit that differs
+    (``_`` where a number has run out): ``"1 1 same, 6 4 differ."``.
+
+    A nano model that had to tell in one step whether two numbers it had just written were equal took the wrong
+    branch in about a fifth of its verifications, whatever the wording of that line; written as pairs, each
+    decision compares the two tokens just copied, and the verdict follows from the last word.
+    """
+    pairs = []
+    for mine, theirs in zip_longest(final, target, fillvalue="_"):
+        pairs.append(f"{mine} {theirs} {'same' if mine == theirs else 'differ'}")
+        if mine != theirs:
+            break
+    return ", ".join(pairs) + "."
+
+
 def write_verification(example: dict, response: str) -> str:
     """A recomputation of ``response`` ending in the true verdict.
 
-    The cheap check comes first: an answer whose last value is not the target is refuted in one line, which is
-    most wrong answers and the easiest pattern for a tiny model to learn. Only answers that claim the target get
-    the step-by-step recomputation that catches slips, reused numbers and false claims.
+    The cheap check comes first: the answer's last value is compared with the target digit by digit, which
+    refutes most wrong answers and is the easiest pattern for a tiny model to learn. Only answers that reach the
+    target get the step-by-step recomputation that catches slips, reused numbers and false claims.
     """
     lines = ["Let me check."]
     answer = extract_answer(response)
@@ -175,9 +192,8 @@ def write_verification(example: dict, response: str) -> str:
         final = steps[-1].rpartition("=")[2].strip()
         target = str(example["target"])
         lines.append(f"The answer ends at {final}, the target is {target}.")
-        if final != target:
-            lines.append(f"{final} != {target}")
-        else:
+        lines.append(compare_digits(final, target))
+        if final == target:
             pool = Counter(Fraction(n) for n in example["numbers"])
             for step in steps:
                 text, held = _check_line(step, pool)
