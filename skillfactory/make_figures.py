@@ -119,7 +119,7 @@ def skills_figure(table: pd.DataFrame, params: dict, path: Path) -> None:
     frame = pd.DataFrame(rows)
     for ax, (statistic, label) in zip(axes, panels.items()):
         if frame.empty or frame[statistic].isna().all():
-            empty(ax, f"no {label.split()[0]}s measured")
+            empty(ax, "not measured: no response\nof these models has one")
         else:
             dot_whisker(ax, frame, "arm", statistic, "phase", palette(PHASES), list(params["arms"]))
             ax.legend(fontsize="small")
