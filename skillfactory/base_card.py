@@ -4,7 +4,8 @@ SkillFactory needs a base model that attempts tasks with moderate success, judge
 never retries on its own; the card measures exactly that, with the pipeline's own sampling settings:
 
 - per evaluation set: ``pass@1`` (mean score of the ``k`` samples), ``pass@k`` (share of questions with at least
-  one correct sample) and ``multi_attempt_share`` (responses with several attempts or final answers);
+  one correct sample), ``multi_attempt_share`` (responses with several attempts or complete final answers) and
+  ``stray_answer_tag_share`` (responses with an ``<answer>`` tag left open: malformed, reported apart);
 - on the set named ``verify_set``: the model verifies each of its own samples once (reflection settings);
   ``verdict_accuracy`` overall and separately on correct and on incorrect answers, and the share of junk
   reflections (no verdict or several).
@@ -20,7 +21,7 @@ from skillfactory.cli import parse_stage_args
 from skillfactory.generation import load_stage_model, sample
 from skillfactory.io import read_jsonl, write_json
 from skillfactory.prompts import parse_verdict, task_prompt, verification_prompt
-from skillfactory.skills import is_multi_attempt
+from skillfactory.skills import has_stray_answer_tag, is_multi_attempt
 from skillfactory.tasks import get_task
 
 log = logging.getLogger("base_card")
@@ -35,6 +36,7 @@ def attempt_metrics(questions: list[dict], responses: list[list[str]]) -> tuple[
         "pass@1": fmean(c for _, _, c in graded),
         "pass@k": fmean(any(cs) for cs in per_question),
         "multi_attempt_share": fmean(is_multi_attempt(r) for _, r, _ in graded),
+        "stray_answer_tag_share": fmean(has_stray_answer_tag(r) for _, r, _ in graded),
     }
     return metrics, graded
 

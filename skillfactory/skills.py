@@ -14,6 +14,8 @@ positions are scanned (linear time); nothing is evaluated.
 0
 >>> is_multi_attempt("<answer>1</answer> no wait <answer>2</answer>")
 True
+>>> is_multi_attempt("<answer>1 + <answer>2</answer>"), has_stray_answer_tag("<answer>1 + <answer>2</answer>")
+(False, True)
 >>> answers("<answer>1</answer> <answer> 2 </answer><answer>unclosed")
 ['1', '2']
 """
@@ -49,8 +51,18 @@ def count_verifications(response: str) -> int:
 
 
 def is_multi_attempt(response: str) -> bool:
-    """Whether a response tries more than once: several ``<sample>`` blocks or several final answers."""
-    return count_attempts(response) > 1 or response.count("<answer>") > 1
+    """Whether a response tries more than once: several ``<sample>`` blocks or several complete final answers.
+
+    An ``<answer>`` tag left open when the next one opens is counted as :func:`answers` counts it, as no answer:
+    a small model sampled at temperature 1.0 sometimes opens the tag too early, writes on and opens it again before
+    its one answer. That is malformed output, not a second try; :func:`has_stray_answer_tag` reports it apart.
+    """
+    return count_attempts(response) > 1 or len(answers(response)) > 1
+
+
+def has_stray_answer_tag(response: str) -> bool:
+    """Whether some ``<answer>`` tag of a response opens no complete answer (left open, see :func:`answers`)."""
+    return response.count("<answer>") > len(answers(response))
 
 
 @dataclass

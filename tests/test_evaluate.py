@@ -76,8 +76,11 @@ def test_base_card_metrics_separate_pass_rates_and_verdicts():
 
     q = {"task": "countdown", "id": "a", "numbers": [3, 7, 12], "target": 33}
     right, wrong = "<answer>3 * 7 + 12</answer>", "<answer>3 + 7 + 12</answer><answer>12</answer>"
-    metrics, graded = attempt_metrics([q, q], [[right, wrong], [wrong, wrong]])
-    assert metrics == {"n_questions": 2, "pass@1": 0.25, "pass@k": 0.5, "multi_attempt_share": 0.75}
+    stray = "<answer>3 +\n<answer>3 + 7 + 12</answer>"
+    metrics, graded = attempt_metrics([q, q], [[right, wrong], [wrong, stray]])
+    assert metrics == {
+        "n_questions": 2, "pass@1": 0.25, "pass@k": 0.5, "multi_attempt_share": 0.5, "stray_answer_tag_share": 0.25
+    }
     verdicts = verdict_metrics(graded, ["<verdict>Correct</verdict>", "<verdict>Incorrect</verdict>", "junk", ""])
     assert verdicts["verdict_accuracy"] == 0.5 and verdicts["junk_share"] == 0.5
     assert verdicts["verdict_accuracy_on_correct"] == 1.0 and verdicts["verdict_accuracy_on_incorrect"] == 1 / 3

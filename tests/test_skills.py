@@ -3,11 +3,12 @@
 import random
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillfactory.evaluate import grade
-from skillfactory.skills import answers, parse_attempts, skill_usage
+from skillfactory.skills import answers, has_stray_answer_tag, is_multi_attempt, parse_attempts, skill_usage
 from skillfactory.tasks.countdown import COUNTDOWN
 from skillfactory.traces import render_trace
 
@@ -94,6 +95,21 @@ def test_malformed_output_never_crashes_and_counts_stay_consistent(text):
 def test_answers_are_the_complete_answer_blocks(text):
     reference = re.findall(r"<answer>((?:(?!<answer>).)*?)</answer>", text, flags=re.S)
     assert answers(text) == [" ".join(a.split()) for a in reference]
+
+
+@pytest.mark.parametrize(
+    "response, multi, stray",
+    [
+        ("<answer>1</answer> no wait <answer>2</answer>", True, False),
+        ("<sample>a</sample><sample>b</sample><answer>b</answer>", True, False),
+        ("plain <answer>1</answer>", False, False),
+        ("Spell: m i l<answer> f\n<answer> sas</answer>", False, True),  # run R's base card, letter countdown
+        ("Need 4 from 10 7\n<answer>\n10 - 7 = 3\n<answer>\n8 + 3 = 11\n</answer>", False, True),  # and Countdown-4
+        ("<answer>1", False, True),
+    ],
+)
+def test_an_answer_tag_left_open_is_stray_and_not_a_second_try(response, multi, stray):
+    assert is_multi_attempt(response) == multi and has_stray_answer_tag(response) == stray
 
 
 def test_answers_scan_is_linear_on_hostile_text():
