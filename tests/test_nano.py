@@ -185,7 +185,7 @@ def test_packed_pretraining_trains_every_document_token_once(tmp_path):
     train = {"epochs": 1, "batch_size": 4, "gradient_accumulation_steps": 1, "learning_rate": 0.003,
              "lr_scheduler": "constant", "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95],
              "bf16": False, "gradient_checkpointing": False, "save_steps": 100, "lora": None, "max_length": 256,
-             "packing": True}
+             "packing": True, "chunked_loss": False}
     pretrain_params = {**PARAMS, "n_documents": 120, "vocab_size": 300, "train": train,
                        "model": {"hidden_size": 64, "intermediate_size": 64, "num_layers": 1, "num_heads": 2,
                                  "max_positions": 256}}

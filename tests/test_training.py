@@ -12,7 +12,16 @@ from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 from skillfactory import training
 from skillfactory.train_grpo import attempts_logged, correctness_reward, rollout_arguments
-from skillfactory.training import PackedRowsCollator, fingerprint, lora_config, resumable, run_sft, save_run, use_bf16
+from skillfactory.training import (
+    CrossEntropySFTTrainer,
+    PackedRowsCollator,
+    fingerprint,
+    lora_config,
+    resumable,
+    run_sft,
+    save_run,
+    use_bf16,
+)
 
 QUESTION = {"task": "countdown", "id": "q", "numbers": [3, 7, 12], "target": 33}
 
@@ -80,7 +89,7 @@ ROWS = [chat_row([3, 7, 12], 33, "3 * 7 = 21\n21 + 12 = 33"), chat_row([3, 7], 2
 PACKED = {"batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 0.01, "lr_scheduler": "constant",
           "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95], "bf16": False,
           "gradient_checkpointing": False, "save_steps": 100, "epochs": 1, "max_length": 96, "packing": True,
-          "lora": None}
+          "chunked_loss": True, "lora": None}
 
 
 def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
@@ -125,6 +134,23 @@ def test_packed_rows_give_each_document_the_loss_and_gradient_it_has_alone(tmp_p
     (loss, gradient), (packed_loss, packed_gradient) = loss_and_gradient(padded), loss_and_gradient(packed)
     torch.testing.assert_close(packed_loss, loss)
     torch.testing.assert_close(packed_gradient, gradient)
+
+
+@pytest.mark.parametrize("packing", [True, False])
+def test_the_models_own_cross_entropy_is_trls_chunked_loss(tmp_path, packing):
+    """``chunked_loss: false`` changes how the loss is computed, not what it is: the mean over completion tokens."""
+    losses = []
+    for chunked in (True, False):
+        torch.manual_seed(0)
+        model, tokenizer = tiny_model_and_tokenizer()
+        tokenizer.padding_side = "right"
+        recipe = {**PACKED, "learning_rate": 0.0, "packing": packing, "chunked_loss": chunked}
+        trainer, _ = run_sft(model, tokenizer, Dataset.from_list(ROWS * 3), recipe, 0, str(tmp_path / "ck"), None)
+        assert isinstance(trainer, CrossEntropySFTTrainer) != chunked
+        batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(trainer.train_dataset))])
+        losses.append(trainer.compute_loss(trainer.model, batch).detach())
+    assert (batch["labels"] == -100).any()  # prompt tokens carry no loss, in both
+    torch.testing.assert_close(losses[0], losses[1])
 
 
 def test_packed_training_is_deterministic(tmp_path):
