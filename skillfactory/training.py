@@ -166,12 +166,13 @@ class CrossEntropySFTTrainer(SFTTrainer):
 
     TRL computes the loss with a chunked LM head that never holds the ``[tokens, vocabulary]`` logits, and takes the
     entropy and token accuracy it logs from the same pass: what a 150k vocabulary needs on a GPU. With the nano
-    model's 522 tokens the logits of a packed batch are 17 MB, and the chunked head was about a tenth of a training
-    step on 2 CPU cores. Same loss, the same average over the completion tokens; the two logged metrics are gone.
+    model's 522-entry vocabulary the logits of a packed batch are 17 MB, and the chunked head was about a tenth of a
+    training step on 2 CPU cores. Same loss, the same average over the completion tokens; the two logged metrics are
+    gone. Like TRL, it asks the model for no KV cache: a training forward never reuses one.
     """
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        return Trainer.compute_loss(self, model, inputs, return_outputs=return_outputs,
+        return Trainer.compute_loss(self, model, {**inputs, "use_cache": False}, return_outputs=return_outputs,
                                     num_items_in_batch=num_items_in_batch)
 
 
