@@ -3,7 +3,7 @@
 Run from the repository root:  python benchmarks/bench_pretrain.py [--documents N] [--config config/config.yaml]
 
 It pretrains the nano model of the given config on a small corpus with the pipeline's own code
-(:func:`skillfactory.pretrain_base.pretrain`), then times a large matrix product with the same thread count, in
+(:func:`skillfactory.stages.pretrain_base.pretrain`), then times a large matrix product with the same thread count, in
 float32 and, where the machine computes it natively, in bf16 (emulated bf16 runs at well under 1 GFLOP/s and would
 take minutes). Training FLOPs use the usual estimate of 6 x parameters per token (forward and backward) plus the
 attention scores, 12 x layers x hidden x mean document length per token (a packed document attends only to
@@ -19,7 +19,7 @@ import time
 import torch
 import yaml
 
-from skillfactory.pretrain_base import pretrain
+from skillfactory.stages.pretrain_base import pretrain
 from skillfactory.training import native_bf16, use_bf16
 
 

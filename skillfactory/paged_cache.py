@@ -1,5 +1,5 @@
 """Sizing transformers' paged KV cache for continuous batching (``generate_batch``), shared by the evaluation
-engine (:mod:`skillfactory.generation`) and GRPO's rollouts (:mod:`skillfactory.train_grpo`).
+engine (:mod:`skillfactory.generation`) and GRPO's rollouts (:mod:`skillfactory.stages.train_grpo`).
 
 The cache is sized from the work itself because transformers would otherwise size it from free memory, which on a
 CPU means more than half of the RAM and, measured, a tenfold slowdown. Kept apart from the generation module, which

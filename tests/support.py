@@ -26,7 +26,7 @@ def tiny_model_and_tokenizer():
     Heads of 32 dimensions: the smallest head size vLLM's CPU attention runs (16 fails with "Unsupported CPU
     attention configuration"), so the real-vLLM test can use this model too."""
     from skillfactory.nano.tokenizer import train_tokenizer
-    from skillfactory.pretrain_base import build_model
+    from skillfactory.stages.pretrain_base import build_model
 
     texts = ["Numbers: 3 7 12\nTarget: 33", "<answer>\n3 * 7 = 21\n21 + 12 = 33\n</answer>"] * 20
     tokenizer = train_tokenizer(texts, 300)

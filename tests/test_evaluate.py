@@ -5,8 +5,8 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillfactory.budget_forcing import force, kept_part
-from skillfactory.evaluate import SCORE_COLUMNS, score_responses, scores_frame, summarize
+from skillfactory.stages.budget_forcing import force, kept_part
+from skillfactory.stages.evaluate import SCORE_COLUMNS, score_responses, scores_frame, summarize
 
 MODEL = {"stage": "rl", "name": "x", "seed": 3}
 
@@ -72,7 +72,7 @@ def test_each_round_keeps_the_text_before_the_model_closed_its_thinking(first, g
 
 
 def test_base_card_metrics_separate_pass_rates_and_verdicts():
-    from skillfactory.base_card import attempt_metrics, verdict_metrics
+    from skillfactory.stages.base_card import attempt_metrics, verdict_metrics
 
     q = {"task": "countdown", "id": "a", "numbers": [3, 7, 12], "target": 33}
     right, wrong = "<answer>3 * 7 + 12</answer>", "<answer>3 + 7 + 12</answer><answer>12</answer>"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillfactory import findings
-from skillfactory.findings import AS_IN_PAPER, CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, NOT_REPRODUCED, NOT_TESTED
-from skillfactory.findings import OPPOSITE, REPORTED, REPRODUCED, claim_verdict, comparison_status
+from skillfactory.stages import findings
+from skillfactory.stages.findings import AS_IN_PAPER, CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, NOT_REPRODUCED, NOT_TESTED
+from skillfactory.stages.findings import OPPOSITE, REPORTED, REPRODUCED, claim_verdict, comparison_status
 
 PARAMS = {"seeds": [0, 1], "ci_level": 0.95, "bootstrap_resamples": 500}
 NAN = float("nan")

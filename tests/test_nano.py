@@ -180,7 +180,7 @@ def test_verification_of_junk_never_crashes():
 def test_packed_pretraining_trains_every_document_token_once(tmp_path):
     """The nano default packs its corpus: every token of every chat document is in exactly one packed row, no row
     is longer than ``max_length``, and ``train_tokens`` counts the documents' tokens, not the padding."""
-    from skillfactory.pretrain_base import corpus_text, pretrain
+    from skillfactory.stages.pretrain_base import corpus_text, pretrain
 
     train = {"epochs": 1, "batch_size": 4, "gradient_accumulation_steps": 1, "learning_rate": 0.003,
              "lr_scheduler": "constant", "warmup_ratio": 0.0, "weight_decay": 0.0, "adam_betas": [0.9, 0.95],

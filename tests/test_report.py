@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from browser import click_text, contains_text, open_page
-from skillfactory import findings, make_figures, make_tables
-from skillfactory.evaluate import SCORE_COLUMNS
+from skillfactory.stages import findings, make_figures, make_tables
+from skillfactory.stages.evaluate import SCORE_COLUMNS
 
 SIZES = {"countdown3": 3, "countdown4": 4, "countdown5": 5, "countdown6": 6}
 OOD = ["multiplication", "acronym"]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skillfactory.evaluate import grade
+from skillfactory.stages.evaluate import grade
 from skillfactory.skills import answers, has_stray_answer_tag, is_multi_attempt, parse_attempts, skill_usage
 from skillfactory.tasks.countdown import COUNTDOWN
 from skillfactory.traces import render_trace

@@ -65,7 +65,7 @@ def test_conversion_writes_a_plain_checkpoint_with_the_chat_template(smollm_run)
 
 def test_converted_model_computes_what_the_gguf_file_does(smollm_run):
     """The conversion copies the dequantized weights exactly: same logits as transformers' own GGUF loading."""
-    from skillfactory.convert_gguf import locate_gguf
+    from skillfactory.stages.convert_gguf import locate_gguf
 
     gguf = locate_gguf(load_yaml(smollm_run / "config" / "smollm.yaml")["base_model"]["gguf"])
     reference = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)

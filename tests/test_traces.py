@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from snakemake.utils import update_config
 from support import load_yaml
 
-from skillfactory.build_sft_data import build_datasets, dataset_stats, star_rows
+from skillfactory.stages.build_sft_data import build_datasets, dataset_stats, star_rows
 from skillfactory.traces import single_attempt
 from skillfactory.io import read_jsonl
 from skillfactory.prompts import parse_verdict

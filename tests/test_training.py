@@ -11,7 +11,7 @@ from transformers import AutoModelForCausalLM
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 from skillfactory import training
-from skillfactory.train_grpo import attempts_logged, correctness_reward, rollout_arguments
+from skillfactory.stages.train_grpo import attempts_logged, correctness_reward, rollout_arguments
 from skillfactory.training import (
     CrossEntropySFTTrainer,
     PackedRowsCollator,

@@ -28,5 +28,5 @@ rule base_card:
     benchmark:
         f"{RESULTS}/benchmarks/base_card.tsv"
     shell:
-        "python -m skillfactory.base_card --eval-sets {params.eval_sets} --output {output} --params {params.json:q}"
+        "python -m skillfactory.stages.base_card --eval-sets {params.eval_sets} --output {output} --params {params.json:q}"
         " > {log} 2>&1"

@@ -24,7 +24,7 @@ rule evaluate:
     benchmark:
         f"{RESULTS}/benchmarks/evaluate/{{stage}}/{{name}}/seed{{seed}}.tsv"
     shell:
-        "python -m skillfactory.evaluate --eval-sets {params.eval_sets} --responses {output.responses}"
+        "python -m skillfactory.stages.evaluate --eval-sets {params.eval_sets} --responses {output.responses}"
         " --scores {output.scores} --metrics {output.metrics} --params {params.json:q} > {log} 2>&1"
 
 
@@ -55,5 +55,5 @@ rule budget_forcing:
     benchmark:
         f"{RESULTS}/benchmarks/budget_forcing/{{stage}}/{{name}}/seed{{seed}}.tsv"
     shell:
-        "python -m skillfactory.budget_forcing --eval-sets {params.eval_sets} --responses {output.responses}"
+        "python -m skillfactory.stages.budget_forcing --eval-sets {params.eval_sets} --responses {output.responses}"
         " --scores {output.scores} --params {params.json:q} > {log} 2>&1"

@@ -29,6 +29,6 @@ if pretrains_base():
         benchmark:
             f"{RESULTS}/benchmarks/pretrain_base.tsv"
         shell:
-            train_launcher() + " -m skillfactory.pretrain_base --tasks {params.tasks} --output {output}"
+            train_launcher() + " -m skillfactory.stages.pretrain_base --tasks {params.tasks} --output {output}"
             " --checkpoints {params.checkpoints}"
             " --params {params.json:q} > {log} 2>&1"

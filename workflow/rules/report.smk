@@ -45,7 +45,7 @@ rule make_tables:
     benchmark:
         f"{RESULTS}/benchmarks/make_tables.tsv"
     shell:
-        "python -m skillfactory.make_tables --scores {params.scores} --budget-scores {params.budget_scores:q}"
+        "python -m skillfactory.stages.make_tables --scores {params.scores} --budget-scores {params.budget_scores:q}"
         " --out-dir {params.out_dir} --params {params.json:q} > {log} 2>&1"
 
 
@@ -74,7 +74,7 @@ rule make_figures:
     log:
         f"{RESULTS}/logs/make_figures.log",
     shell:
-        "python -m skillfactory.make_figures --tables {params.tables} --curves {params.curves:q} --out-dir {params.out_dir}"
+        "python -m skillfactory.stages.make_figures --tables {params.tables} --curves {params.curves:q} --out-dir {params.out_dir}"
         " --params {params.json:q} > {log} 2>&1"
 
 
@@ -97,5 +97,5 @@ rule findings:
     log:
         f"{RESULTS}/logs/findings.log",
     shell:
-        "python -m skillfactory.findings --claims {input.claims} --markdown {output.markdown} --html {output.page}"
+        "python -m skillfactory.stages.findings --claims {input.claims} --markdown {output.markdown} --html {output.page}"
         " --params {params.json:q} > {log} 2>&1"

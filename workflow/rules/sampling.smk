@@ -24,7 +24,7 @@ rule sample_solutions:
     benchmark:
         f"{RESULTS}/benchmarks/sample_solutions.tsv"
     shell:
-        "python -m skillfactory.sample_solutions --questions {input.questions} --output {output}"
+        "python -m skillfactory.stages.sample_solutions --questions {input.questions} --output {output}"
         " --params {params.json:q} > {log} 2>&1"
 
 
@@ -57,5 +57,5 @@ rule sample_reflections:
     benchmark:
         f"{RESULTS}/benchmarks/sample_reflections.tsv"
     shell:
-        "python -m skillfactory.sample_reflections --samples {input.samples} --output {output.reflections}"
+        "python -m skillfactory.stages.sample_reflections --samples {input.samples} --output {output.reflections}"
         " --stats {output.stats} --params {params.json:q} > {log} 2>&1"

@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from skillfactory.cli import parse_stage_args  # noqa: E402
-from skillfactory.make_tables import PHASES, read_table  # noqa: E402
+from skillfactory.stages.make_tables import PHASES, read_table  # noqa: E402
 
 CURVES = {"sft": ["loss"], "rl": ["reward", "completions/mean_length", "kl"]}
 

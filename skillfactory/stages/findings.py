@@ -1,7 +1,7 @@
 """Stage ``findings``: ``findings.md`` (and the same text as HTML for the report), written from the claims table.
 
 Nothing here is hand-written about the results: for each of the paper's claims the verdict follows from the
-intervals of its comparisons in ``claims.csv`` (see :mod:`skillfactory.make_tables`), so regenerating after any
+intervals of its comparisons in ``claims.csv`` (see :mod:`skillfactory.stages.make_tables`), so regenerating after any
 change of the numbers changes the text accordingly.
 
 A comparison is *as in the paper* when its whole interval lies on the paper's side of the value of no effect,
@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 
 from skillfactory.cli import parse_stage_args
-from skillfactory.make_tables import read_table
+from skillfactory.stages.make_tables import read_table
 
 CLAIMS = {
     1: "After RL, SkillFactory-initialised models generalise better to harder variants of the training task than "

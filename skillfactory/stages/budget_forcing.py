@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from skillfactory.cli import parse_stage_args
-from skillfactory.evaluate import SCORE_COLUMNS, count_tokens, grade, labelled
+from skillfactory.stages.evaluate import SCORE_COLUMNS, count_tokens, grade, labelled
 from skillfactory.generation import continue_text, load_stage_model, render_chat
 from skillfactory.io import read_jsonl, write_jsonl
 from skillfactory.prompts import task_prompt
