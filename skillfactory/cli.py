@@ -17,6 +17,9 @@ def parse_stage_args(description: str, paths: list[str], argv=None) -> argparse.
     for name in paths:
         parser.add_argument(f"--{name.replace('_', '-')}", dest=name, required=True)
     parser.add_argument("--params", type=json.loads, default={}, help="the stage's config section as JSON")
+    parser.add_argument("--code", help="fingerprint of the stage's code (skillfactory.fingerprint), for the log")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if args.code:
+        logging.getLogger("stage").info("code fingerprint %s", args.code)
     return args

@@ -138,6 +138,58 @@ def test_evaluation_batch_size_reruns_only_the_evaluation_jobs(smoke_run, tmp_pa
     )
 
 
+def edited_run(smoke_run, tmp_path, module, old, new):
+    """A copy of the finished smoke run in which ``old`` in package module ``module`` reads ``new``."""
+    workdir = tmp_path / "run"
+    shutil.copytree(smoke_run, workdir)
+    path = workdir / "skillfactory" / module
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+    return workdir
+
+
+BEHAVIOUR_CHANGE = "\nCHANGED_BEHAVIOUR = True\n"  # a new statement: a different syntax tree
+
+
+def test_figure_code_change_reruns_only_the_figures(smoke_run, tmp_path):
+    workdir = edited_run(smoke_run, tmp_path, "stages/make_figures.py", "\n\n\ndef ", BEHAVIOUR_CHANGE + "\n\ndef ")
+    assert planned_jobs(snakemake(workdir, *SMOKE, "-n")) == Counter(make_figures=1, all=1)
+
+
+def test_evaluation_code_change_reruns_evaluations_and_what_follows_not_training(smoke_run, tmp_path):
+    workdir = edited_run(smoke_run, tmp_path, "stages/evaluate.py", "\n\n\ndef ", BEHAVIOUR_CHANGE + "\n\ndef ")
+    jobs = planned_jobs(snakemake(workdir, *SMOKE, "-n"))
+    config = load_yaml(workdir / "config" / "config.yaml")
+    update_config(config, load_yaml(workdir / "config" / "smoke.yaml"))
+    datasets = {a["sft_data"] for a in config["arms"].values()} - {None}
+    models = (1 + len(config["arms"]) + len(datasets)) * len(config["seeds"])
+    forced = (1 + len(config["arms"])) * len(config["seeds"])  # budget forcing imports the evaluation stage
+    assert jobs == Counter(
+        evaluate=models, budget_forcing=forced, make_tables=1, make_figures=1, findings=1, all=1
+    )
+    changes = snakemake(workdir, *SMOKE, "--list-changes", "code")
+    assert changes.returncode == 0, changes.stderr
+    stale = set(changes.stdout.split())
+    assert "results/eval/base/base/seed0/scores.csv" in stale
+    assert not any("/models/" in path or "sft_data" in path for path in stale)
+
+
+def test_countdown_task_change_reruns_every_stage_that_imports_it(smoke_run, tmp_path):
+    workdir = edited_run(smoke_run, tmp_path, "tasks/countdown.py", "\n\n\ndef ", BEHAVIOUR_CHANGE + "\n\ndef ")
+    jobs = planned_jobs(snakemake(workdir, *SMOKE, "-n"))
+    (tmp_path / "fresh").mkdir()
+    fresh = copy_workflow(tmp_path / "fresh")
+    assert jobs == planned_jobs(snakemake(fresh, *SMOKE, "-n"))  # the task generator's questions feed every job
+
+
+def test_docstring_and_comment_changes_rerun_nothing(smoke_run, tmp_path):
+    workdir = edited_run(smoke_run, tmp_path, "stages/evaluate.py", '"""Stage ``evaluate``', '"""Stage ``evaluate`` (reworded)')
+    path = workdir / "skillfactory" / "tasks" / "countdown.py"
+    path.write_text("# a comment at the top\n" + path.read_text().replace("\n\n\ndef ", "\n\n\n# another comment\ndef ", 1))
+    assert planned_jobs(snakemake(workdir, *SMOKE, "-n")) == Counter()
+
+
 def test_pretraining_is_bit_identical(smoke_run, tmp_path):
     """Same config and seed on the same kind of machine: the same weights and tokenizer, byte for byte."""
     workdir = copy_workflow(tmp_path)

@@ -28,5 +28,4 @@ rule base_card:
     benchmark:
         f"{RESULTS}/benchmarks/base_card.tsv"
     shell:
-        "python -m skillfactory.stages.base_card --eval-sets {params.eval_sets} --output {output} --params {params.json:q}"
-        " > {log} 2>&1"
+        stage_shell("base_card", "--eval-sets {params.eval_sets} --output {output}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)  # the checkout's package, also where it is not installed
 from skillfactory.config import validate_config
+from skillfactory.fingerprint import code_fingerprint
 
 validate_config(config, str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"))
 
@@ -18,6 +19,14 @@ os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [workflow.basedir, os.
 RESULTS = "results"
 BASE_DIR = f"{RESULTS}/models/base"
 STAGES = ("base", "sft", "rl")
+
+
+def stage_shell(stage, paths, launcher="python"):
+    """The shell command of a job of ``stage``: its module with the job's ``paths`` arguments, its config slice and
+    the fingerprint of the package code it runs, output and errors to the job's log. The fingerprint makes the
+    command, which Snakemake's code trigger compares, change exactly when that code's behaviour can."""
+    code = code_fingerprint(workflow.basedir, stage)
+    return f"{launcher} -m skillfactory.stages.{stage} {paths} --params {{params.json:q}} --code {code} > {{log}} 2>&1"
 
 
 def as_json(obj):

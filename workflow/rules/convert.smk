@@ -11,4 +11,4 @@ if builds_base() and config["base_model"]["gguf"] is not None:
         log:
             f"{RESULTS}/logs/convert_gguf.log",
         shell:
-            "python -m skillfactory.stages.convert_gguf --output {output} --params {params.json:q} > {log} 2>&1"
+            stage_shell("convert_gguf", "--output {output}")

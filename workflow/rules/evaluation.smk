@@ -24,8 +24,10 @@ rule evaluate:
     benchmark:
         f"{RESULTS}/benchmarks/evaluate/{{stage}}/{{name}}/seed{{seed}}.tsv"
     shell:
-        "python -m skillfactory.stages.evaluate --eval-sets {params.eval_sets} --responses {output.responses}"
-        " --scores {output.scores} --metrics {output.metrics} --params {params.json:q} > {log} 2>&1"
+        stage_shell(
+            "evaluate",
+            "--eval-sets {params.eval_sets} --responses {output.responses} --scores {output.scores} --metrics {output.metrics}",
+        )
 
 
 rule budget_forcing:
@@ -55,5 +57,7 @@ rule budget_forcing:
     benchmark:
         f"{RESULTS}/benchmarks/budget_forcing/{{stage}}/{{name}}/seed{{seed}}.tsv"
     shell:
-        "python -m skillfactory.stages.budget_forcing --eval-sets {params.eval_sets} --responses {output.responses}"
-        " --scores {output.scores} --params {params.json:q} > {log} 2>&1"
+        stage_shell(
+            "budget_forcing",
+            "--eval-sets {params.eval_sets} --responses {output.responses} --scores {output.scores}",
+        )

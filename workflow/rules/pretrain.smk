@@ -29,6 +29,8 @@ if pretrains_base():
         benchmark:
             f"{RESULTS}/benchmarks/pretrain_base.tsv"
         shell:
-            train_launcher() + " -m skillfactory.stages.pretrain_base --tasks {params.tasks} --output {output}"
-            " --checkpoints {params.checkpoints}"
-            " --params {params.json:q} > {log} 2>&1"
+            stage_shell(
+                "pretrain_base",
+                "--tasks {params.tasks} --output {output} --checkpoints {params.checkpoints}",
+                train_launcher(),
+            )

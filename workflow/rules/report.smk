@@ -45,8 +45,10 @@ rule make_tables:
     benchmark:
         f"{RESULTS}/benchmarks/make_tables.tsv"
     shell:
-        "python -m skillfactory.stages.make_tables --scores {params.scores} --budget-scores {params.budget_scores:q}"
-        " --out-dir {params.out_dir} --params {params.json:q} > {log} 2>&1"
+        stage_shell(
+            "make_tables",
+            "--scores {params.scores} --budget-scores {params.budget_scores:q} --out-dir {params.out_dir}",
+        )
 
 
 rule make_figures:
@@ -74,8 +76,7 @@ rule make_figures:
     log:
         f"{RESULTS}/logs/make_figures.log",
     shell:
-        "python -m skillfactory.stages.make_figures --tables {params.tables} --curves {params.curves:q} --out-dir {params.out_dir}"
-        " --params {params.json:q} > {log} 2>&1"
+        stage_shell("make_figures", "--tables {params.tables} --curves {params.curves:q} --out-dir {params.out_dir}")
 
 
 rule findings:
@@ -97,5 +98,4 @@ rule findings:
     log:
         f"{RESULTS}/logs/findings.log",
     shell:
-        "python -m skillfactory.stages.findings --claims {input.claims} --markdown {output.markdown} --html {output.page}"
-        " --params {params.json:q} > {log} 2>&1"
+        stage_shell("findings", "--claims {input.claims} --markdown {output.markdown} --html {output.page}")

@@ -24,8 +24,7 @@ rule sample_solutions:
     benchmark:
         f"{RESULTS}/benchmarks/sample_solutions.tsv"
     shell:
-        "python -m skillfactory.stages.sample_solutions --questions {input.questions} --output {output}"
-        " --params {params.json:q} > {log} 2>&1"
+        stage_shell("sample_solutions", "--questions {input.questions} --output {output}")
 
 
 rule sample_reflections:
@@ -57,5 +56,7 @@ rule sample_reflections:
     benchmark:
         f"{RESULTS}/benchmarks/sample_reflections.tsv"
     shell:
-        "python -m skillfactory.stages.sample_reflections --samples {input.samples} --output {output.reflections}"
-        " --stats {output.stats} --params {params.json:q} > {log} 2>&1"
+        stage_shell(
+            "sample_reflections",
+            "--samples {input.samples} --output {output.reflections} --stats {output.stats}",
+        )

@@ -21,5 +21,4 @@ rule build_sft_data:
     log:
         f"{RESULTS}/logs/build_sft_data.log",
     shell:
-        "python -m skillfactory.stages.build_sft_data --reflections {input.reflections} --outdir {params.outdir}"
-        " --params {params.json:q} > {log} 2>&1"
+        stage_shell("build_sft_data", "--reflections {input.reflections} --outdir {params.outdir}")

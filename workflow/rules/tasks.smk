@@ -16,4 +16,4 @@ rule generate_tasks:
     log:
         f"{RESULTS}/logs/generate_tasks.log",
     shell:
-        "python -m skillfactory.stages.generate_tasks --outdir {params.outdir} --params {params.json:q} > {log} 2>&1"
+        stage_shell("generate_tasks", "--outdir {params.outdir}")

@@ -25,8 +25,11 @@ rule train_sft:
     benchmark:
         f"{RESULTS}/benchmarks/train_sft/{{dataset}}/seed{{seed}}.tsv"
     shell:
-        train_launcher() + " -m skillfactory.stages.train_sft --data {input.data} --output {output} --checkpoints {params.checkpoints}"
-        " --params {params.json:q} > {log} 2>&1"
+        stage_shell(
+            "train_sft",
+            "--data {input.data} --output {output} --checkpoints {params.checkpoints}",
+            train_launcher(),
+        )
 
 
 rule train_grpo:
@@ -57,5 +60,8 @@ rule train_grpo:
     benchmark:
         f"{RESULTS}/benchmarks/train_grpo/{{arm}}/seed{{seed}}.tsv"
     shell:
-        train_launcher() + " -m skillfactory.stages.train_grpo --questions {input.questions} --output {output}"
-        " --checkpoints {params.checkpoints} --params {params.json:q} > {log} 2>&1"
+        stage_shell(
+            "train_grpo",
+            "--questions {input.questions} --output {output} --checkpoints {params.checkpoints}",
+            train_launcher(),
+        )
