@@ -1,6 +1,7 @@
 # Two entry points for a fresh Linux machine with Python 3.11: `make run` (the nano default experiment, then the
-# HTML report) and `make test`. Both create .venv on first use from the pinned requirements; torch is pinned to the
-# CPU build, so no CUDA wheels are pulled. Extra Snakemake arguments go in ARGS, e.g.
+# HTML report) and `make test`. Both create .venv on first use from the pinned requirements; torch is pinned to
+# 2.13.0, which pip takes from the CPU wheel on these machines, so no CUDA wheels are pulled. Extra Snakemake
+# arguments go in ARGS, e.g.
 #   make run ARGS="--configfile config/smoke.yaml"
 VENV ?= .venv
 PYTHON ?= python3

@@ -1,22 +1,22 @@
-"""Batched sampling of chat completions for every sampling stage, with one of two backends.
+"""Batched sampling of chat completions for every sampling stage, with one of three backends.
 
 - ``transformers`` (the default): prompts are sorted by length and cut into batches (bucketing keeps left padding
   small), each batch is generated with the KV cache, and results are returned in the caller's order. The seed is
   set once per call, so the same prompts, settings and seed give the same texts.
 - ``continuous_batching``: transformers' own ``generate_batch`` (paged KV cache): a finished sequence's slot is
   refilled with the next prompt at once, so a batch never idles behind its longest member. That pays off where
-  response lengths vary a lot, as with the traces of SFT models (measured on the nano ``sft/skillfactory`` model,
-  outputs up to 896 tokens, one thread: 1.7x the tokens/s of the ``transformers`` backend at batch 8, 1.8x at
-  batch 16); with equally long outputs it is slower (0.55x, measured on a stand-in model of the same size).
+  response lengths vary a lot, as with the traces of SFT models, and costs time where all outputs are about
+  equally long (measured: see docs/performance.md).
 - ``vllm``: vLLM's offline ``LLM`` engine (paged attention, continuous batching), for paper-scale sampling on GPUs.
   It is imported only when chosen, so the default install does not need it.
 
-Both take the same rendered prompt texts and return the same shape, so the stages never know which one ran.
+All three take the same rendered prompt texts and return the same shape, so the stages never know which one ran.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 
 import torch
 from tqdm import tqdm
@@ -128,9 +128,15 @@ def continue_text(
     """
     settings = {"n": n, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens,
                 "batch_size": batch_size, "seed": seed}
+    engine = type(model).__name__
+    log.info("%s: %d prompts x %d samples, up to %d new tokens each", engine, len(texts), n, max_new_tokens)
+    start = time.monotonic()
     if isinstance(model, (VllmEngine, ContinuousBatchingEngine)):
-        return model.generate(texts, **settings)
-    return batched_generate(model, tokenizer, texts, **settings)
+        outputs = model.generate(texts, **settings)
+    else:
+        outputs = batched_generate(model, tokenizer, texts, **settings)
+    log.info("%s: %d completions in %.0f s", engine, sum(map(len, outputs)), time.monotonic() - start)
+    return outputs
 
 
 @torch.inference_mode()

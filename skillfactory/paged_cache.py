@@ -2,8 +2,8 @@
 engine (:mod:`skillfactory.generation`) and GRPO's rollouts (:mod:`skillfactory.stages.train_grpo`).
 
 The cache is sized from the work itself because transformers would otherwise size it from free memory, which on a
-CPU means more than half of the RAM and, measured, a tenfold slowdown. Kept apart from the generation module, which
-reaches for vLLM, so that the training environment does not need vLLM to import it.
+CPU means more than half of the RAM and a much slower decode (measured: see docs/performance.md). Kept apart from
+the generation module, which reaches for vLLM, so that the training environment does not need vLLM to import it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 PAGE_SIZE = 256  # tokens per page (transformers' default)
-PREFILL_TOKENS = 512  # most tokens through one forward pass: the setting the CPU measurements used
+PREFILL_TOKENS = 512  # most tokens through one forward pass (the value docs/performance.md's CPU timings use)
 
 
 def paged_cache(sequences: int, longest_sequence: int) -> dict:

@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 def native_bf16() -> bool:
     """Whether this machine computes bfloat16 natively: a CUDA GPU that supports it, or a CPU whose oneDNN has bf16
-    kernels (AVX-512 or AMX). On an AVX2-only CPU bf16 matrix products are emulated: a 2048-square product ran at
-    0.3 GFLOP/s against 111 in float32, and nano pretraining at 590 tokens/s against 9,100."""
+    kernels (AVX-512 or AMX). Elsewhere bf16 matrix products are emulated and far slower than float32, which is why
+    ``bf16: auto`` falls back to float32 there (measured: see docs/performance.md)."""
     if torch.cuda.is_available():
         return torch.cuda.is_bf16_supported()
     return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
@@ -136,8 +136,8 @@ def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# Tokenizing a dataset in one worker process per thread pays off only for large datasets (the nano corpus: 1 ms per
-# document in one process); for a few hundred SFT traces, starting the workers costs more than it saves.
+# Tokenizing a dataset in one worker process per thread pays off only for large datasets such as the nano corpus;
+# for a few hundred SFT traces, starting the workers costs more than it saves.
 PARALLEL_PREPARATION = 10_000
 
 
@@ -166,9 +166,9 @@ class CrossEntropySFTTrainer(SFTTrainer):
 
     TRL computes the loss with a chunked LM head that never holds the ``[tokens, vocabulary]`` logits, and takes the
     entropy and token accuracy it logs from the same pass: what a 150k vocabulary needs on a GPU. With the nano
-    model's 522-entry vocabulary the logits of a packed batch are 17 MB, and the chunked head was about a tenth of a
-    training step on 2 CPU cores. Same loss, the same average over the completion tokens; the two logged metrics are
-    gone. Like TRL, it asks the model for no KV cache: a training forward never reuses one.
+    model's 522-entry vocabulary the full logits are small, and the chunked head only slows a CPU step down
+    (measured: see docs/performance.md). Same loss, the same average over the completion tokens; the two logged
+    metrics are gone. Like TRL, it asks the model for no KV cache: a training forward never reuses one.
     """
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
@@ -182,14 +182,12 @@ def run_sft(model, tokenizer, dataset, recipe: dict, seed: int, checkpoint_dir: 
     Without ``packing`` a batch holds ``batch_size`` documents drawn at random, padded to the longest. With
     ``packing`` the documents are first packed whole into rows of ``max_length`` tokens (TRL's best-fit-decreasing
     packing), a batch holds ``batch_size`` rows drawn at random, and :class:`PackedRowsCollator` keeps the documents
-    of a row apart. On the nano corpus padding was 37% of the token slots of random batches; packed into rows of
-    256, a step of 64 documents took 1.23-1.36 s against 2.14 s padded in a step benchmark (2 cores, float32).
+    of a row apart. Packing removes the padding that random batches of documents of uneven length carry, and so
+    trains faster where lengths vary, as in the nano corpus (measured: see docs/performance.md).
 
-    Grouping documents of similar length instead would also cut the padding, but in two measured pretraining runs it
-    stopped the model from learning (loss 2.3 instead of 0.2 after one epoch), and batches of similar length in
-    random order left a held-out loss of 1.24 against 0.93 with random batches on 12,000 nano documents (documents
-    of one length are mostly of one kind). Packed rows are drawn at random and mix kinds as random batches do.
-    Returns ``(trainer, train_output)``.
+    Grouping documents of similar length instead would also cut the padding, but it hurts learning, because
+    documents of one length are mostly of one kind (see docs/nano-world.md). Packed rows are drawn at random and
+    mix kinds as random batches do. Returns ``(trainer, train_output)``.
     """
     config = SFTConfig(
         **trainer_arguments(recipe, seed, checkpoint_dir),

@@ -124,8 +124,8 @@ def answer_to_verify(rng: random.Random, example: dict) -> str:
 
     Correct: a careful attempt when the heuristic solves the question, else the known solution. Wrong: an attempt
     as the author writes them, half careful, so that honest misses of the heuristic (ending anywhere) are as common
-    as careless ones (ending near the target). With careless answers alone, a measured base model compared the last
-    value with the target at chance level on its own answers, which are mostly honest misses.
+    as careless ones (ending near the target). A base model that learnt to verify careless answers alone judged its
+    own answers, which are mostly honest misses, no better than chance (see docs/nano-world.md).
     """
     if rng.random() < 0.5:
         careful = write_attempt(rng, example, 1.0)
@@ -164,10 +164,9 @@ def compare_digits(final: str, target: str) -> str:
     """``final`` against ``target`` one digit at a time from the left, up to the first digit that differs
     (``_`` where a number has run out): ``"1 1 same, 6 4 differ."``.
 
-    Nano models that had to tell in one step whether the two numbers they had just written were equal took the
-    wrong branch in a fifth to a third of their verifications, and two rewordings of that line did no better
-    (README, runs H, K, L, P). Written as pairs, each decision compares the two tokens just copied, and the branch
-    follows from the last word: the comparison went wrong in 2 of 400 verifications of run R's own answers.
+    A nano model asked to tell in one step whether two numbers it has just written are equal often takes the wrong
+    branch. Written as pairs, each decision compares the two tokens just copied, and the branch follows from the
+    last word, which a tiny model gets right almost always (see docs/nano-world.md).
     """
     pairs = []
     for mine, theirs in zip_longest(final, target, fillvalue="_"):

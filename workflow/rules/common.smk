@@ -12,7 +12,7 @@ from skillfactory.fingerprint import code_fingerprint
 
 validate_config(config, str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"))
 
-# Jobs run `python -m skillfactory.<stage>` in whatever environment executes them (the driver's venv, a per-rule
+# Jobs run `python -m skillfactory.stages.<stage>` in whatever environment executes them (the driver's venv, a per-rule
 # conda env, a SLURM node): putting the checkout on PYTHONPATH makes the package importable in all of them.
 os.environ.update(PYTHONPATH=os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])))
 

@@ -27,7 +27,7 @@ def job_mem_mb(kind):
 
 
 def train_launcher():
-    """The command before ``-m skillfactory.<stage>`` of a training job: plain ``python`` on CPU; with GPUs,
+    """The command before ``-m skillfactory.stages.<stage>`` of a training job: plain ``python`` on CPU; with GPUs,
     ``accelerate launch`` with one process per GPU on one node, so that a multi-GPU run is a single SLURM job."""
     gpus = job_gpus("train")
     if gpus == 0:
