@@ -116,6 +116,7 @@ def is_main_process() -> bool:
 def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
     """Yield the checkpoint to resume from (``None`` for a fresh start); remove the folder when the body succeeds.
 
+    A body that fails after resuming logs the checkpoint and how to start fresh before the error propagates.
     Only the main process deletes or writes the folder; the others only read it. Every rank sees the same answer:
     with a matching fingerprint nothing is touched, and otherwise a rank reads either the stale fingerprint or none.
     """
@@ -131,7 +132,13 @@ def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
         folder.mkdir(parents=True)
         stamp.write_text(key)
     log.info("resuming from %s" if resume else "no checkpoint to resume from in %s", resume or folder)
-    yield resume
+    try:
+        yield resume
+    except BaseException:
+        if resume:
+            log.error("this job resumed from %s and then failed; if the checkpoint is the cause, delete %s "
+                      "(rm -r %s) and the job starts fresh", resume, folder, folder)
+        raise
     if main:
         shutil.rmtree(folder, ignore_errors=True)
 

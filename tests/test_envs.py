@@ -19,6 +19,7 @@ from accelerate.commands.config.config_args import load_config_from_file
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from skillfactory.fingerprint import module_closure, module_path
 from support import ROOT, copy_workflow, load_yaml, snakemake
 
 ENV_FILES = sorted((ROOT / "envs").glob("*.yaml")) + [ROOT / "environment.yml"]
@@ -49,7 +50,7 @@ def rules() -> dict[str, dict]:
     for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         for name, body in RULE.findall(smk.read_text()):
             conda = re.search(r"conda:\s*\n\s*\"([^\"]+)\"", body)
-            module = re.search(r"-m skillfactory\.(\w+)", body)
+            module = re.search(r"stage_shell\(\s*\"(\w+)\"", body)
             found[name] = {
                 "env": (smk.parent / conda.group(1)).resolve() if conda else None,
                 "module": module.group(1) if module else None,
@@ -64,34 +65,21 @@ def providers() -> dict[str, list[str]]:
 
 
 @cache
-def imported_distributions(module: str) -> frozenset[str]:
-    """Third-party distributions that ``skillfactory.<module>`` imports, directly or through the package, with
-    imports inside functions included (hub datasets are imported only when used)."""
-    seen, todo, third_party = set(), [module], set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        path = ROOT / "skillfactory" / (name.replace(".", "/") + ".py")
-        if not path.exists():
-            path = path.with_suffix("") / "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text())):
+def imported_distributions(name: str) -> frozenset[str]:
+    """Third-party distributions that package module ``name`` imports, directly or through the package (the
+    modules of its code fingerprint), with imports inside functions included (hub datasets are imported only when
+    used)."""
+    third_party = set()
+    for module in module_closure(ROOT, name):
+        for node in ast.walk(ast.parse(module_path(ROOT, module).read_text())):
             if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
+                tops = {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+                tops = {node.module.split(".")[0]}
             else:
                 continue
-            for target in targets:
-                top = target.split(".")[0]
-                if top == "skillfactory":
-                    sub = target.removeprefix("skillfactory.")
-                    if (ROOT / "skillfactory" / (sub.replace(".", "/") + ".py")).exists() or (
-                        ROOT / "skillfactory" / sub.replace(".", "/") / "__init__.py"
-                    ).exists():
-                        todo.append(sub)
-                elif top not in sys.stdlib_module_names and top != "__future__":
+            for top in tops - {"skillfactory", "__future__"}:
+                if top not in sys.stdlib_module_names:
                     third_party.update(canonicalize_name(d) for d in providers().get(top, [top]))
     return frozenset(third_party)
 
@@ -153,14 +141,16 @@ def test_every_rule_declares_an_existing_environment():
 @pytest.mark.parametrize("rule", sorted(rules()))
 def test_rule_environment_provides_every_import_of_its_stage(rule):
     spec = rules()[rule]
-    missing = imported_distributions(spec["module"]) - provided(spec["env"])
+    missing = imported_distributions(f"skillfactory.stages.{spec['module']}") - provided(spec["env"])
     module, env = spec["module"], spec["env"].name
-    assert not missing, f"rule {rule} (skillfactory.{module}) imports {sorted(missing)} not in {env}"
+    assert not missing, f"rule {rule} (skillfactory.stages.{module}) imports {sorted(missing)} not in {env}"
 
 
 def test_driver_environment_provides_what_the_snakefile_imports():
-    """The Snakefile imports only the config validation; Snakemake itself and its SLURM executor come along."""
-    needed = imported_distributions("config") | {"snakemake", "snakemake-executor-plugin-slurm"}
+    """The Snakefile imports only the config validation and the code fingerprints; Snakemake itself and its SLURM
+    executor come along."""
+    package = imported_distributions("skillfactory.config") | imported_distributions("skillfactory.fingerprint")
+    needed = package | {"snakemake", "snakemake-executor-plugin-slurm"}
     assert not needed - provided(ROOT / "environment.yml")
 
 

@@ -57,12 +57,12 @@ def test_paper_training_jobs_take_four_gpus_and_launch_through_accelerate(tmp_pa
             assert job["resources"]["gpu"] == "4"
             assert int(job["resources"]["mem_mb"]) > 4 * 1.5e9 * 16 / 2**20
             assert job["shell"].startswith(
-                f"accelerate launch --config_file {accelerate_config} --num_processes 4 -m skillfactory.{rule} "
+                f"accelerate launch --config_file {accelerate_config} --num_processes 4 -m skillfactory.stages.{rule} "
             )
     for rule in GENERATION_RULES:
         for job in jobs[rule]:
             assert job["resources"]["gpu"] == "1"
-            assert job["shell"].startswith(f"python -m skillfactory.{rule} ")
+            assert job["shell"].startswith(f"python -m skillfactory.stages.{rule} ")
 
 
 def test_nano_jobs_take_no_gpu_and_run_with_python(tmp_path):
@@ -70,7 +70,7 @@ def test_nano_jobs_take_no_gpu_and_run_with_python(tmp_path):
     for rule in TRAINING_RULES + GENERATION_RULES:
         for job in jobs[rule]:
             assert job["resources"]["gpu"] == "0"
-            assert job["shell"].startswith(f"python -m skillfactory.{rule} ")
+            assert job["shell"].startswith(f"python -m skillfactory.stages.{rule} ")
 
 
 def test_slurm_profile_holds_site_settings_only():

@@ -202,12 +202,20 @@ def test_pretraining_is_bit_identical(smoke_run, tmp_path):
         assert first == second, name
 
 
-def test_killed_training_resumes_from_its_checkpoint(smoke_run, tmp_path):
+@pytest.mark.parametrize(
+    "rule, longer",
+    [
+        ("train_sft", {"sft": {"epochs": 40, "save_steps": 3}}),
+        ("train_grpo", {"grpo": {"max_steps": 30, "save_steps": 3}}),
+    ],
+)
+def test_killed_training_resumes_from_its_checkpoint(smoke_run, tmp_path, rule, longer):
     """SIGKILL a training job (and Snakemake with it) after its first checkpoint; the rerun continues from there."""
     workdir = tmp_path / "run"
     shutil.copytree(smoke_run, workdir)
-    (workdir / "resume.yaml").write_text(yaml.safe_dump({"sft": {"epochs": 40, "save_steps": 3}}))
-    target = "results/models/sft/skillfactory/seed0"
+    (workdir / "resume.yaml").write_text(yaml.safe_dump(longer))
+    stage = "sft" if rule == "train_sft" else "rl"
+    target = f"results/models/{stage}/skillfactory/seed0"
     shutil.rmtree(workdir / target)
     args = [target, "--configfile", "config/smoke.yaml", "resume.yaml"]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
@@ -215,7 +223,7 @@ def test_killed_training_resumes_from_its_checkpoint(smoke_run, tmp_path):
         [sys.executable, "-m", "snakemake", "--cores", "2", *args],
         cwd=workdir, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    checkpoints = workdir / "results/checkpoints/train_sft/skillfactory/seed0"
+    checkpoints = workdir / f"results/checkpoints/{rule}/skillfactory/seed0"
     deadline = time.monotonic() + 300
     while not list(checkpoints.glob("checkpoint-*/trainer_state.json")):
         assert first.poll() is None, "the job ended before its first checkpoint"
@@ -227,7 +235,7 @@ def test_killed_training_resumes_from_its_checkpoint(smoke_run, tmp_path):
     assert snakemake(workdir, "--unlock", *args).returncode == 0
     rerun = snakemake(workdir, *args)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    log = (workdir / "results/logs/train_sft/skillfactory/seed0.log").read_text()
+    log = (workdir / f"results/logs/{rule}/skillfactory/seed0.log").read_text()
     resumed = re.search(r"resuming from \S+/checkpoint-(\d+)", log)
     assert resumed and int(resumed.group(1)) >= 3, log[-2000:]
     curves = pd.read_csv(workdir / target / "curves.csv").dropna(subset=["loss"])

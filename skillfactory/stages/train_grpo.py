@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from itertools import chain
 
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
@@ -54,6 +55,28 @@ def rollout_arguments(recipe: dict, longest_prompt: int) -> dict:
     return {"use_transformers_continuous_batching": True, "transformers_continuous_batching_config": cache}
 
 
+class MasterWeightsGRPOTrainer(GRPOTrainer):
+    """TRL's ``GRPOTrainer``, except that a continuous-batching rollout in bf16 keeps the float32 master weights.
+
+    With ``bf16`` on, TRL casts the whole policy to bfloat16 for such a rollout (the model's forward runs under
+    autocast, and its paged cache must match) and leaves it there. That turns mixed-precision training into pure-bf16
+    training, whose weights cannot take updates below bf16's resolution, and a resumed run then meets float32
+    optimizer state with bf16 weights and stops at its first step. Here every parameter and buffer gets its float32
+    value back once the rollout is done, so training and resuming see what the other backends see.
+    """
+
+    def _generate_single_turn(self, *args, **kwargs):
+        if not (self.use_transformers_continuous_batching and self.args.bf16):
+            return super()._generate_single_turn(*args, **kwargs)
+        model = self.accelerator.unwrap_model(self.model)
+        saved = {name: t.detach().clone() for name, t in chain(model.named_parameters(), model.named_buffers())}
+        try:
+            return super()._generate_single_turn(*args, **kwargs)
+        finally:
+            for name, tensor in chain(model.named_parameters(), model.named_buffers()):
+                tensor.data = saved[name]  # parameters keep their identity, which the optimizer holds
+
+
 def rl_dataset(questions: list[dict], template: str) -> Dataset:
     """Conversational prompts plus the question as a JSON string (a column TRL hands to the reward function)."""
     return Dataset.from_list(
@@ -87,7 +110,7 @@ def main(argv=None) -> None:
         **rollout_arguments(recipe, longest_prompt),
     )
     with resumable(args.checkpoints, p, [args.questions, name]) as resume:
-        trainer = GRPOTrainer(
+        trainer = MasterWeightsGRPOTrainer(
             model=name,
             reward_funcs=[correctness_reward, attempts_logged],
             args=config,
