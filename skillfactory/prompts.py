@@ -7,6 +7,8 @@ for the nano model and for a hub model alike.
 
 from __future__ import annotations
 
+import re
+
 
 def user_message(text: str) -> list[dict]:
     return [{"role": "user", "content": text}]
@@ -22,16 +24,24 @@ def verification_prompt(task, example: dict, response: str, template: str) -> li
     return user_message(template.format(question=task.describe(example), response=response.strip()))
 
 
+VERDICT = re.compile(r"<verdict>(.*?)</verdict>", re.DOTALL)
+
+
 def parse_verdict(reflection: str) -> bool | None:
-    """True/False for exactly one ``<verdict>Correct|Incorrect</verdict>``; ``None`` for none or several.
+    """True/False for exactly one ``<verdict>...</verdict>`` whose text, lower-cased and stripped, is ``correct`` or
+    ``incorrect`` (as the authors' trace builder reads verdicts, so ``<verdict> correct </verdict>`` counts);
+    ``None`` for none, several, or any other text.
 
     >>> parse_verdict("recheck... <verdict>Incorrect</verdict>")
     False
+    >>> parse_verdict("<verdict>\\nCorrect\\n</verdict>")
+    True
     >>> parse_verdict("<verdict>Correct</verdict><verdict>Correct</verdict>") is None
     True
+    >>> parse_verdict("<verdict>probably correct</verdict>") is None
+    True
     """
-    correct = reflection.count("<verdict>Correct</verdict>")
-    incorrect = reflection.count("<verdict>Incorrect</verdict>")
-    if correct + incorrect != 1:
+    verdicts = VERDICT.findall(reflection)
+    if len(verdicts) != 1:
         return None
-    return correct == 1
+    return {"correct": True, "incorrect": False}.get(verdicts[0].strip().lower())

@@ -202,3 +202,35 @@ def test_only_single_attempts_enter_traces(response, usable):
     used = [blocks(r["completion"][0]["content"], "sample") for r in data["sf"]]
     assert any(response.strip() in samples for samples in used) is usable
     assert (response in [r["completion"][0]["content"] for r in data["star"]]) <= usable
+
+
+@given(
+    word=st.sampled_from(["correct", "incorrect"]),
+    casing=st.sampled_from([str.lower, str.upper, str.capitalize]),
+    before=st.sampled_from(["", " ", "\n", "  \n"]),
+    after=st.sampled_from(["", " ", "\n", "\n  "]),
+    prefix=st.text(alphabet="abc 123=\n.", max_size=30),
+)
+def test_a_verdict_is_read_as_the_authors_read_it(word, casing, before, after, prefix):
+    """The text between the tags, lower-cased and stripped: a real instruct model's spacing and case count."""
+    text = f"{prefix}<verdict>{before}{casing(word)}{after}</verdict>"
+    assert parse_verdict(text) is (word == "correct")
+    assert parse_verdict(text + text) is None  # several verdicts decide nothing
+
+
+@given(st.lists(st.sampled_from(["<verdict>", "</verdict>", "Correct", "in", " ", "x", "\n"]), max_size=12))
+def test_parse_verdict_never_crashes_and_accepts_only_one_known_verdict(pieces):
+    text = "".join(pieces)
+    verdict = parse_verdict(text)
+    bodies = re.findall(r"<verdict>(.*?)</verdict>", text, flags=re.S)
+    if verdict is not None:
+        assert len(bodies) == 1 and bodies[0].strip().lower() == ("correct" if verdict else "incorrect")
+
+
+def test_phrase_lists_have_the_sizes_of_the_authors_lists():
+    from skillfactory import phrases
+
+    lists = (phrases.AFTER_CORRECT, phrases.AFTER_INCORRECT, phrases.GENERIC, phrases.ENDINGS)
+    assert tuple(map(len, lists)) == (10, 13, 11, 7)
+    every = [phrase for phrase_list in lists for phrase in phrase_list]
+    assert len(set(every)) == len(every)
