@@ -55,7 +55,8 @@ def run(stage, inputs, out, recipe, interrupt=False, monkeypatch=None):
     try:
         stage.main(argv)
     finally:
-        monkeypatch.undo() if interrupt else None
+        if interrupt:
+            monkeypatch.undo()
     return load_file(out / "model" / "model.safetensors")
 
 
