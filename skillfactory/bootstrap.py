@@ -1,7 +1,8 @@
 """Percentile bootstrap intervals over questions and training seeds.
 
-Every statistic here is a ratio of sums over a grid of (seed, question) cells: accuracy is the summed score over the
-number of responses, verdict accuracy the right verdicts over all readable verdicts, and so on. Both sources of
+Every statistic here is built from ratios of sums over a grid of (seed, question) cells: accuracy is the summed score
+over the number of responses, verdict accuracy the right verdicts over all readable verdicts, and so on; a statistic
+may combine several ratios (a difference between models, a mean over evaluation sets). Both sources of
 variation are resampled at once (a crossed bootstrap): each replicate draws the seeds with replacement and,
 independently, the questions with replacement, and weighs every cell by how often its seed and its question were
 drawn. With one seed this is the ordinary bootstrap over questions.
@@ -85,6 +86,12 @@ def _interval(grids, combine, resamples: int, level: float, seed: int) -> Interv
     tail = (1 - level) / 2
     low, high = np.quantile(replicates, [tail, 1 - tail])
     return Interval(float(point), float(low), float(high))
+
+
+def combined_interval(grids: list[tuple], combine, *, resamples: int, level: float, seed: int) -> Interval:
+    """``combine([ratio(g) for g in grids])`` for aligned grids, all weighed with the same draws: a ratio of sums
+    (one grid), a paired difference of two, or any function of several, such as a mean over evaluation sets."""
+    return _interval(grids, combine, resamples, level, seed)
 
 
 def ratio_interval(num: np.ndarray, den: np.ndarray, *, resamples: int, level: float, seed: int) -> Interval:

@@ -34,8 +34,12 @@ SKILL_COLUMNS = (
     "verifications",
     "verdicts",
     "verdicts_right",
+    "verdicts_on_correct",
+    "verdicts_right_on_correct",
     "judged_incorrect",
     "retries_after_incorrect",
+    "judged_correct",
+    "retries_after_correct",
     "answer_changes",
 )
 
@@ -116,31 +120,34 @@ def skill_usage(response: str, is_correct) -> dict[str, int]:
     - ``attempts``, ``verifications``: ``<sample>`` and ``<reflect>`` blocks (an untagged response is one attempt
       and no verification);
     - ``verdicts`` / ``verdicts_right``: readable verdicts on an attempt, and those equal to that attempt's true
-      correctness;
+      correctness; ``verdicts_on_correct`` / ``verdicts_right_on_correct``: the same on correct attempts only (the
+      rest are on incorrect ones), from which balanced verdict accuracy follows;
     - ``judged_incorrect`` / ``retries_after_incorrect``: attempts whose last readable verdict is Incorrect, and
-      those followed by another attempt (the model acts on its own verdict);
+      those followed by another attempt; ``judged_correct`` / ``retries_after_correct``: the same after Correct. A
+      model that acts on its verdicts retries more often after Incorrect than after Correct;
     - ``answer_changes``: consecutive complete answers that differ (a trace's attempts' answers, then its final
       answer), i.e. how often the model changes its answer.
     """
     attempts = parse_attempts(response)
-    verdicts = right = judged_incorrect = retries = 0
+    counts = dict.fromkeys(SKILL_COLUMNS[2:-1], 0)  # the verdict counts
     for i, attempt in enumerate(attempts):
         readable = [v for v in attempt.verdicts if v is not None]
         if not readable:
             continue
         truth = bool(is_correct(attempt.text))
-        verdicts += len(readable)
-        right += sum(v == truth for v in readable)
-        if readable[-1] is False:
-            judged_incorrect += 1
-            retries += i + 1 < len(attempts)
+        right = sum(v == truth for v in readable)
+        counts["verdicts"] += len(readable)
+        counts["verdicts_right"] += right
+        if truth:
+            counts["verdicts_on_correct"] += len(readable)
+            counts["verdicts_right_on_correct"] += right
+        judged = "correct" if readable[-1] else "incorrect"
+        counts[f"judged_{judged}"] += 1
+        counts[f"retries_after_{judged}"] += i + 1 < len(attempts)
     given = answers(response)
     return {
         "attempts": count_attempts(response),
         "verifications": count_verifications(response),
-        "verdicts": verdicts,
-        "verdicts_right": right,
-        "judged_incorrect": judged_incorrect,
-        "retries_after_incorrect": retries,
+        **counts,
         "answer_changes": sum(a != b for a, b in zip(given, given[1:])),
     }

@@ -6,7 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skillfactory.stages.budget_forcing import force, kept_part
-from skillfactory.stages.evaluate import SCORE_COLUMNS, score_responses, scores_frame, summarize
+import pandas as pd
+
+from skillfactory.stages.evaluate import (
+    SCORE_COLUMNS, balanced_verdict_accuracy, score_responses, scores_frame, summarize,
+)
 
 MODEL = {"stage": "rl", "name": "x", "seed": 3}
 
@@ -29,10 +33,22 @@ def test_evaluation_metrics_count_skills_per_set():
     assert metrics.loc["cd3", "n_questions"] == 1 and metrics.loc["cd3", "n_responses"] == 2
     # the first verdict is right (3 + 7 + 12 is wrong), the second wrong; one retry after two Incorrect verdicts
     assert metrics.loc["cd3", "verdict_accuracy"] == 0.5 and metrics.loc["cd3", "retry_rate"] == 0.5
+    # right on the incorrect attempt, wrong on the correct one: balanced (1 + 0) / 2; no Correct verdict to act on
+    assert metrics.loc["cd3", "balanced_verdict_accuracy"] == 0.5
+    assert math.isnan(metrics.loc["cd3", "retry_rate_after_correct"])
     assert metrics.loc["cd3", "mean_answer_changes"] == 0.5
     assert math.isnan(metrics.loc["cd4", "verdict_accuracy"]) and math.isnan(metrics.loc["cd4", "retry_rate"])
     scores = scores_frame(rows, MODEL)
     assert list(scores.columns) == ["model", "stage", "name", "seed", *SCORE_COLUMNS] and len(scores) == 4
+
+
+def test_a_verdict_that_always_says_correct_is_at_chance_however_common_correct_attempts_are():
+    # 9 correct attempts judged Correct, 1 incorrect attempt judged Correct: plain accuracy 0.9, balanced 0.5
+    group = pd.DataFrame({"verdicts": [9, 1], "verdicts_right": [9, 0], "verdicts_on_correct": [9, 0],
+                          "verdicts_right_on_correct": [9, 0]})
+    assert balanced_verdict_accuracy(group) == 0.5
+    assert balanced_verdict_accuracy(group.assign(verdicts_right=[9, 1])) == 1.0
+    assert math.isnan(balanced_verdict_accuracy(group.iloc[:1]))  # no incorrect attempt judged
 
 
 def test_budget_forcing_cuts_at_the_closed_thinking_and_appends_the_phrase():

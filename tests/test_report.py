@@ -45,6 +45,13 @@ def paper_like(model, eval_set, round_=0):
     }[model]
 
 
+VERDICT_COLUMNS = [c for c in SCORE_COLUMNS if c.startswith(("verdicts", "judged", "retries"))]
+# three attempts: wrong judged Incorrect and retried, wrong judged Correct and retried, right judged Correct
+SKILLED = {"attempts": 3, "verifications": 3, "verdicts": 3, "verdicts_right": 2, "verdicts_on_correct": 1,
+           "verdicts_right_on_correct": 1, "judged_incorrect": 1, "retries_after_incorrect": 1, "judged_correct": 2,
+           "retries_after_correct": 1}
+
+
 def scores(model, accuracy, seeds=(0, 1), questions=60, skills=None, rounds=None, seed=0):
     """Per-response scores of one model with Bernoulli(accuracy(model, set)) answers, as evaluate writes them."""
     rng = np.random.default_rng(seed)
@@ -61,9 +68,7 @@ def scores(model, accuracy, seeds=(0, 1), questions=60, skills=None, rounds=None
                         "eval_set": eval_set, "task": "countdown" if eval_set in SIZES else eval_set,
                         "question_id": f"{eval_set}-{q}", "sample_index": 0, "score": float(rng.uniform() < p),
                         "attempts": attempts, "verifications": skills.get("verifications", 0),
-                        "verdicts": skills.get("verifications", 0),
-                        "verdicts_right": skills.get("verdicts_right", 0),
-                        "judged_incorrect": attempts - 1, "retries_after_incorrect": attempts - 1,
+                        **{column: skills.get(column, 0) for column in VERDICT_COLUMNS},
                         "answer_changes": attempts - 1, "tokens": 40 * attempts,
                         **({"round": round_} if rounds is not None else {}),
                     })
@@ -74,7 +79,7 @@ def scores(model, accuracy, seeds=(0, 1), questions=60, skills=None, rounds=None
 def write_scores(tmp_path, accuracy, skilled=True, budget_models=("base", "rl/rl_only", "rl/skillfactory")):
     paths, budget = [], []
     for i, model in enumerate(MODELS):
-        skills = {"attempts": 3, "verifications": 3, "verdicts_right": 2} if skilled and "skillfactory" in model else {}
+        skills = SKILLED if skilled and "skillfactory" in model else {}
         path = tmp_path / f"eval-{i}.csv"
         scores(model, accuracy, skills=skills, seed=i).to_csv(path, index=False)
         paths.append(str(path))
@@ -126,10 +131,14 @@ def test_known_effects_are_found_with_intervals_on_the_right_side(paper_world):
     ood = pd.read_csv(tables / "ood_change.csv").set_index(["arm", "eval_set"])
     assert ood.loc[("rl_only", "all (pooled)"), "change_high"] < 0
     assert ood.loc[("skillfactory", "all (pooled)"), "vs_baseline_low"] > 0
+    assert ood.loc[("skillfactory", "all (macro-average)"), "vs_baseline_low"] > 0
     skills = pd.read_csv(tables / "skills.csv").set_index(["model", "scope"])
     assert skills.loc[("rl/skillfactory", "in domain"), "attempts"] == 3
     assert skills.loc[("rl/skillfactory", "in domain"), "verdict_accuracy"] == pytest.approx(2 / 3, abs=1e-5)
     assert np.isnan(skills.loc[("rl/rl_only", "in domain"), "verdict_accuracy"])  # no verdict: undefined, not 0
+    # balanced: right on the 1 correct attempt, on 1 of the 2 wrong ones; retries 1/1 after Incorrect, 1/2 after Correct
+    assert skills.loc[("rl/skillfactory", "in domain"), "balanced_verdict_accuracy"] == pytest.approx(0.75, abs=1e-5)
+    assert skills.loc[("rl/skillfactory", "in domain"), "retry_gap"] == pytest.approx(0.5, abs=1e-5)
     budget = pd.read_csv(tables / "budget_forcing.csv").set_index(["model", "round"])
     assert budget.loc[("rl/skillfactory", 2), "gain_low"] > 0 and budget.loc[("base", 0), "gain"] == 0
     for claim in (1, 2, 3, 4):
@@ -141,8 +150,31 @@ def test_a_world_without_any_success_reproduces_nothing(tmp_path):
     claims = pd.read_csv(tables / "claims.csv")
     decisive = claims[(claims["role"] == "decisive") & (claims["claim"] != 2)]
     assert (decisive[["estimate", "low", "high"]] == 0).all().all()
-    for claim in (1, 2, 3, 4):
+    for claim in (1, 3, 4):
         assert "Verdict: not reproduced" in claim_section(text, claim)
+    # a model that writes no verdict has no verdict accuracy and nothing to act on: claim 2 cannot be tested
+    assert claims[(claims["role"] == "decisive") & (claims["claim"] == 2)]["estimate"].isna().all()
+    assert "Verdict: not tested" in claim_section(text, 2)
+
+
+def test_copying_the_trace_format_without_using_the_verdicts_does_not_reproduce_claim_2(tmp_path):
+    # every attempt judged Correct whatever it is, and always three attempts: the trace's shape without its use
+    blind = {**SKILLED, "verdicts_right": 1, "verdicts_on_correct": 1, "verdicts_right_on_correct": 1,
+             "judged_incorrect": 0, "retries_after_incorrect": 0, "judged_correct": 3, "retries_after_correct": 2}
+    paths = []
+    for i, model in enumerate(MODELS):
+        path = tmp_path / f"eval-{i}.csv"
+        scores(model, paper_like, skills=blind if "skillfactory" in model else {}, seed=i).to_csv(path, index=False)
+        paths.append(str(path))
+    tables = tmp_path / "tables"
+    make_tables.main(["--scores", ",".join(paths), "--budget-scores", "", "--out-dir", str(tables),
+                      "--params", json.dumps(PARAMS)])
+    claims = pd.read_csv(tables / "claims.csv").set_index("comparison")
+    decisive = claims[(claims["claim"] == 2) & (claims["role"] == "decisive")]
+    balanced, acting = decisive.iloc[0], decisive.iloc[1]
+    assert balanced["estimate"] == balanced["low"] == balanced["high"] == 0.5  # at chance: not on the paper's side
+    assert np.isnan(acting["estimate"])  # never judged Incorrect: no retry to compare
+    assert claims[claims.index.str.startswith("attempts per response of")]["low"].iloc[0] == 3  # the old test passed
     make_figures.main(["--tables", str(tables), "--curves", "", "--out-dir", str(tmp_path / "figures"),
                        "--params", json.dumps(FIGURE_PARAMS)])
     assert len(list((tmp_path / "figures").glob("*.png"))) == 5
@@ -237,3 +269,18 @@ def test_smoke_findings_are_regenerated_from_its_claims_table(smoke_run, tmp_pat
     changed = (tmp_path / "g.md").read_text()
     # attempts 0.5 per response lies below 1: claim 2 is contradicted, the three others reproduced
     assert changed != text and changed.count("Verdict: reproduced") == 3 and "Verdict: contradicted" in changed
+
+
+def test_the_macro_average_weighs_every_set_the_same_however_many_questions_it_has():
+    def rows(model, eval_set, n, score):
+        return [{"model": model, "seed": 0, "eval_set": eval_set, "question_id": f"{eval_set}-{q}",
+                 "score": score, "responses": 1} for q in range(n)]
+
+    frame = pd.DataFrame(rows("x", "big", 100, 1.0) + rows("x", "small", 10, 0.0)
+                         + rows("y", "big", 100, 0.0) + rows("y", "small", 10, 1.0))
+    an = make_tables.Analysis(frame, PARAMS)
+    pooled = an.difference("accuracy", ("x", None), ("y", None), ["big", "small"])
+    macro = an.difference("accuracy", ("x", None), ("y", None), ["big", "small"], macro=True)
+    assert pooled.estimate == pytest.approx(90 / 110) and pooled.low > 0.5
+    assert macro.estimate == pytest.approx(0.0) and macro.low == pytest.approx(0.0)
+    assert an.interval("accuracy", "x", ["big", "small"], macro=True).estimate == pytest.approx(0.5)

@@ -46,8 +46,12 @@ def test_skill_counts_are_exact_on_generated_traces(attempts, seed):
         "verifications": len(attempts),
         "verdicts": len(readable),
         "verdicts_right": sum(correct == verdict for correct, verdict in readable),
+        "verdicts_on_correct": sum(correct for correct, _ in readable),
+        "verdicts_right_on_correct": sum(correct and verdict for correct, verdict in readable),
         "judged_incorrect": sum(v is False for _, _, v in attempts),
         "retries_after_incorrect": sum(v is False for _, _, v in attempts[:-1]),
+        "judged_correct": sum(v is True for _, _, v in attempts),
+        "retries_after_correct": sum(v is True for _, _, v in attempts[:-1]),
         "answer_changes": sum(a != b for a, b in zip(sequence, sequence[1:])),
     }
 
@@ -85,6 +89,8 @@ def test_malformed_output_never_crashes_and_counts_stay_consistent(text):
     assert usage["attempts"] == max(1, text.count("<sample>")) >= len(parse_attempts(text))
     assert 0 <= usage["verdicts_right"] <= usage["verdicts"] <= usage["verifications"] == text.count("<reflect>")
     assert 0 <= usage["retries_after_incorrect"] <= usage["judged_incorrect"] <= usage["attempts"]
+    assert 0 <= usage["retries_after_correct"] <= usage["judged_correct"] <= usage["attempts"] - usage["judged_incorrect"]
+    assert 0 <= usage["verdicts_right_on_correct"] <= usage["verdicts_on_correct"] <= usage["verdicts"]
     assert 0 <= usage["answer_changes"] <= max(0, text.count("<answer>") - 1)
     graded = grade(EXAMPLE, text)
     assert graded["score"] in (0.0, 1.0)

@@ -10,8 +10,10 @@ Outputs:
 - a metrics CSV with one row per evaluation set: ``model`` (``base``, ``sft/<dataset>`` or ``rl/<arm>``), ``stage``,
   ``name``, ``seed``, ``eval_set``, ``task``, ``n_questions``, ``n_responses``, ``accuracy`` (mean score over all
   sampled responses), ``mean_attempts``, ``mean_verifications``, ``verdict_accuracy`` (readable verdicts equal to
-  the judged attempt's correctness), ``retry_rate`` (attempts judged Incorrect that are followed by another
-  attempt), ``mean_answer_changes`` and ``mean_tokens`` per response.
+  the judged attempt's correctness), ``balanced_verdict_accuracy`` (the mean of verdict accuracy on correct and on
+  incorrect attempts: 0.5 for verdicts that ignore correctness, however unequal the two kinds are), ``retry_rate``
+  and ``retry_rate_after_correct`` (attempts judged Incorrect, or Correct, that are followed by another attempt),
+  ``mean_answer_changes`` and ``mean_tokens`` per response.
 """
 
 from __future__ import annotations
@@ -82,6 +84,14 @@ def ratio(numerator: pd.Series, denominator: pd.Series) -> float:
     return numerator.sum() / denominator.sum() if denominator.sum() else float("nan")
 
 
+def balanced_verdict_accuracy(group: pd.DataFrame) -> float:
+    """Mean of the verdict accuracies on correct and on incorrect attempts (NaN unless both kinds were judged)."""
+    on_incorrect = group["verdicts"] - group["verdicts_on_correct"]
+    right_on_incorrect = group["verdicts_right"] - group["verdicts_right_on_correct"]
+    return (ratio(group["verdicts_right_on_correct"], group["verdicts_on_correct"])
+            + ratio(right_on_incorrect, on_incorrect)) / 2
+
+
 def summarize(rows: list[dict], model_id: dict) -> pd.DataFrame:
     """One metrics row per evaluation set, labelled with the model's stage, name and training seed."""
     frame = pd.DataFrame(rows)
@@ -96,7 +106,9 @@ def summarize(rows: list[dict], model_id: dict) -> pd.DataFrame:
                 "mean_attempts": group["attempts"].mean(),
                 "mean_verifications": group["verifications"].mean(),
                 "verdict_accuracy": ratio(group["verdicts_right"], group["verdicts"]),
+                "balanced_verdict_accuracy": balanced_verdict_accuracy(group),
                 "retry_rate": ratio(group["retries_after_incorrect"], group["judged_incorrect"]),
+                "retry_rate_after_correct": ratio(group["retries_after_correct"], group["judged_correct"]),
                 "mean_answer_changes": group["answer_changes"].mean(),
                 "mean_tokens": group["tokens"].mean(),
             }

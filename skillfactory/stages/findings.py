@@ -24,7 +24,8 @@ from skillfactory.stages.make_tables import read_table
 CLAIMS = {
     1: "After RL, SkillFactory-initialised models generalise better to harder variants of the training task than "
     "RL from the base model, although their pre-RL scores are lower.",
-    2: "After RL, SkillFactory models really use the skills: several attempts and verifications per answer.",
+    2: "After RL, SkillFactory models really use the skills: their verdicts tell right attempts from wrong ones, and "
+    "they try again after judging an attempt wrong.",
     3: "After RL, SkillFactory models regress less out of domain than models trained with RL from the base model.",
     4: "(First version of the paper.) Budget forcing, making the model think longer, helps SkillFactory models.",
 }

@@ -104,8 +104,8 @@ def skills_figure(table: pd.DataFrame, params: dict, path: Path) -> None:
     panels = {
         "attempts": "attempts per response",
         "verifications": "verifications per response",
-        "verdict_accuracy": "verdict accuracy",
-        "retry_rate": "retry after an Incorrect verdict",
+        "balanced_verdict_accuracy": "balanced verdict accuracy (0.5: blind)",
+        "retry_gap": "retries after Incorrect minus after Correct",
     }
     fig, axes = plt.subplots(1, len(panels), figsize=(17, 4.5))
     in_domain = table[table["scope"] == "in domain"] if len(table) else table
@@ -123,8 +123,10 @@ def skills_figure(table: pd.DataFrame, params: dict, path: Path) -> None:
         else:
             dot_whisker(ax, frame, "arm", statistic, "phase", palette(PHASES), list(params["arms"]))
             ax.legend(fontsize="small")
-            if statistic in ("verdict_accuracy", "retry_rate"):
+            if statistic == "balanced_verdict_accuracy":
                 ax.set_ylim(-0.02, 1.02)
+            elif statistic == "retry_gap":
+                ax.set_ylim(-1.02, 1.02)
         ax.set_title(label)
     fig.suptitle("Claim 2: after RL, SkillFactory models really use the skills (Countdown sets)")
     save(fig, path)

@@ -4,12 +4,14 @@ Reads the per-response scores of every evaluated model (``evaluate``) and of eve
 (``budget_forcing``) and writes each table as CSV (for analysis), Markdown, LaTeX and HTML (for the report):
 
 - ``accuracy``: every model on every evaluation set, accuracy with its interval over questions and seeds;
-- ``skills``: skill use per model, in domain and out of domain (attempts, verifications, verdict accuracy, retries
-  after an Incorrect verdict, answer changes, tokens), each with its interval (claim 2);
+- ``skills``: skill use per model, in domain and out of domain (attempts, verifications, verdict accuracy plain and
+  balanced, retries after an Incorrect verdict and their excess over retries after Correct, answer changes, tokens),
+  each with its interval (claim 2);
 - ``generalisation``: each arm before and after RL on every Countdown size and on the harder sizes pooled, and its
   paired difference from the baseline arm in the same phase (claim 1);
-- ``ood_change``: each RL arm's change against the base model on every out-of-domain set and all of them pooled, and
-  its paired difference from the baseline arm (claim 3);
+- ``ood_change``: each RL arm's change against the base model on every out-of-domain set, on all of them as the mean
+  over sets (decisive: every task weighs the same) and pooled over questions, and its paired difference from the
+  baseline arm (claim 3);
 - ``budget_forcing``: accuracy and tokens after each forced round, and the gain against round 0;
 - ``claims``: the comparisons that decide each claim (estimate, interval, the value of no effect and the expected
   side), which ``findings`` turns into text.
@@ -25,20 +27,31 @@ from pathlib import Path
 
 import pandas as pd
 
-from skillfactory.bootstrap import Interval, aligned_grids, difference_interval, ratio_interval
+from skillfactory.bootstrap import Interval, aligned_grids, combined_interval
 from skillfactory.cli import parse_stage_args
 
-# statistic -> (summed value, summed count): each is a ratio of sums over the responses of a (seed, question) cell
-STATISTICS = {
-    "accuracy": ("score", "responses"),
-    "attempts": ("attempts", "responses"),
-    "verifications": ("verifications", "responses"),
-    "verdict_accuracy": ("verdicts_right", "verdicts"),
-    "retry_rate": ("retries_after_incorrect", "judged_incorrect"),
-    "answer_changes": ("answer_changes", "responses"),
-    "tokens": ("tokens", "responses"),
+# statistic -> its ratios, each (summed value, summed count) over the responses of a (seed, question) cell, and how
+# they combine into the statistic
+RATIOS = {
+    "accuracy": [("score", "responses")],
+    "attempts": [("attempts", "responses")],
+    "verifications": [("verifications", "responses")],
+    "verdict_accuracy": [("verdicts_right", "verdicts")],
+    "balanced_verdict_accuracy": [
+        ("verdicts_right_on_correct", "verdicts_on_correct"),
+        ("verdicts_right_on_incorrect", "verdicts_on_incorrect"),
+    ],
+    "retry_rate": [("retries_after_incorrect", "judged_incorrect")],
+    "retry_gap": [("retries_after_incorrect", "judged_incorrect"), ("retries_after_correct", "judged_correct")],
+    "answer_changes": [("answer_changes", "responses")],
+    "tokens": [("tokens", "responses")],
 }
-SKILLS = ("attempts", "verifications", "verdict_accuracy", "retry_rate", "answer_changes", "tokens")
+COMBINE = {
+    "balanced_verdict_accuracy": lambda r: (r[0] + r[1]) / 2,
+    "retry_gap": lambda r: r[0] - r[1],
+}
+SKILLS = ("attempts", "verifications", "verdict_accuracy", "balanced_verdict_accuracy", "retry_rate", "retry_gap",
+          "answer_changes", "tokens")
 PHASES = ("pre-RL", "post-RL")
 TITLES = {
     "accuracy": "Accuracy of every model on every evaluation set",
@@ -48,6 +61,7 @@ TITLES = {
     "budget_forcing": "Accuracy against forced thinking rounds (budget forcing)",
     "claims": "The comparisons that decide each claim",
 }
+NAN = Interval(float("nan"), float("nan"), float("nan"))
 
 
 def read_table(path) -> pd.DataFrame:
@@ -59,13 +73,21 @@ def read_table(path) -> pd.DataFrame:
 
 
 def load_scores(paths: list[str]) -> pd.DataFrame:
-    """Per-response scores of several models; ``responses`` (always 1) is the count of the per-response ratios."""
+    """Per-response scores of several models; ``responses`` (always 1) is the count of the per-response ratios, and
+    the verdicts on incorrect attempts are all verdicts less those on correct ones."""
     frame = pd.concat([pd.read_csv(p) for p in paths], ignore_index=True) if paths else pd.DataFrame()
-    return frame.assign(responses=1)
+    if frame.empty:
+        return frame.assign(responses=1)
+    return frame.assign(
+        responses=1,
+        verdicts_on_incorrect=frame["verdicts"] - frame["verdicts_on_correct"],
+        verdicts_right_on_incorrect=frame["verdicts_right"] - frame["verdicts_right_on_correct"],
+    )
 
 
 class Analysis:
-    """Intervals of the :data:`STATISTICS` of any model on any group of evaluation sets."""
+    """Intervals of the statistics of :data:`RATIOS` for any model, or the paired difference of two models, on a
+    group of evaluation sets: pooled over their questions, or (``macro``) the mean of the sets' own values."""
 
     def __init__(self, scores: pd.DataFrame, params: dict):
         self.scores = scores
@@ -84,19 +106,34 @@ class Analysis:
             mask &= s["round"] == round_
         return s[mask]
 
-    def interval(self, statistic: str, model: str, sets: list[str], round_: int | None = None) -> Interval:
-        frame = self.rows(model, sets, round_)
-        if frame.empty:
-            return Interval(float("nan"), float("nan"), float("nan"))
-        ((num, den),) = aligned_grids([frame], *STATISTICS[statistic])
-        return ratio_interval(num, den, **self.settings)
+    def estimate(self, statistic: str, models: list[tuple], sets: list[str], macro: bool = False) -> Interval:
+        """The statistic of ``models[0]``, minus that of ``models[1]`` if given; each model is ``(model, round)``.
+        All frames share one bootstrap draw, so a difference is paired and a macro-average resamples each set."""
+        groups = [[s] for s in sets] if macro else [sets]
+        frames = [self.rows(model, group, round_) for group in groups for model, round_ in models]
+        if not frames or any(f.empty for f in frames):
+            return NAN
+        ratios, combine = RATIOS[statistic], COMBINE.get(statistic, lambda r: r[0])
+        grids = [grid for value, count in ratios for grid in aligned_grids(frames, value, count)]
+        n_frames = len(frames)
 
-    def difference(self, statistic: str, a: tuple, b: tuple, sets: list[str]) -> Interval:
+        def value(r, index):  # the statistic of frame ``index``
+            return combine([r[k * n_frames + index] for k in range(len(ratios))])
+
+        def combined(r):
+            per_model = [sum(value(r, g * len(models) + m) for g in range(len(groups))) / len(groups)
+                         for m in range(len(models))]
+            return per_model[0] - per_model[1] if len(models) == 2 else per_model[0]
+
+        return combined_interval(grids, combined, **self.settings)
+
+    def interval(self, statistic: str, model: str, sets: list[str], round_: int | None = None,
+                 macro: bool = False) -> Interval:
+        return self.estimate(statistic, [(model, round_)], sets, macro)
+
+    def difference(self, statistic: str, a: tuple, b: tuple, sets: list[str], macro: bool = False) -> Interval:
         """Statistic of ``a`` minus that of ``b``, each a ``(model, round)``, paired over seeds and questions."""
-        frames = [self.rows(model, sets, round_) for model, round_ in (a, b)]
-        if any(f.empty for f in frames):
-            return Interval(float("nan"), float("nan"), float("nan"))
-        return difference_interval(*aligned_grids(frames, *STATISTICS[statistic]), **self.settings)
+        return self.estimate(statistic, [a, b], sets, macro)
 
 
 def model_order(params: dict) -> list[str]:
@@ -172,7 +209,7 @@ def generalisation_table(an: Analysis, params: dict) -> pd.DataFrame:
                 diff = (
                     an.difference("accuracy", (model, None), (arm_model(params, baseline, phase), None), sets)
                     if compared
-                    else Interval(float("nan"), float("nan"), float("nan"))
+                    else NAN
                 )
                 records.append(
                     {
@@ -188,10 +225,13 @@ def generalisation_table(an: Analysis, params: dict) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def ood_groups(params: dict) -> dict[str, list[str]]:
-    groups = {s: [s] for s in params["ood_sets"]}
+def ood_groups(params: dict) -> dict[str, tuple[list[str], bool]]:
+    """Each out-of-domain set alone, then all of them as the mean over sets (each task weighs the same, however many
+    questions it has) and pooled over their questions: ``label -> (sets, macro)``."""
+    groups = {s: ([s], False) for s in params["ood_sets"]}
     if len(params["ood_sets"]) > 1:
-        groups["all (pooled)"] = params["ood_sets"]
+        groups["all (macro-average)"] = (params["ood_sets"], True)
+        groups["all (pooled)"] = (params["ood_sets"], False)
     return groups
 
 
@@ -200,21 +240,21 @@ def ood_table(an: Analysis, params: dict) -> pd.DataFrame:
     records = []
     for arm in params["arms"]:
         model = f"rl/{arm}"
-        for label, sets in ood_groups(params).items():
+        for label, (sets, macro) in ood_groups(params).items():
             compared = baseline in params["arms"] and arm != baseline
             records.append(
                 {
                     "arm": arm,
                     "model": model,
                     "eval_set": label,
-                    **columns("base_accuracy", an.interval("accuracy", "base", sets)),
-                    **columns("accuracy", an.interval("accuracy", model, sets)),
-                    **columns("change", an.difference("accuracy", (model, None), ("base", None), sets)),
+                    **columns("base_accuracy", an.interval("accuracy", "base", sets, macro=macro)),
+                    **columns("accuracy", an.interval("accuracy", model, sets, macro=macro)),
+                    **columns("change", an.difference("accuracy", (model, None), ("base", None), sets, macro)),
                     **columns(
                         "vs_baseline",
-                        an.difference("accuracy", (model, None), (f"rl/{baseline}", None), sets)
+                        an.difference("accuracy", (model, None), (f"rl/{baseline}", None), sets, macro)
                         if compared
-                        else Interval(float("nan"), float("nan"), float("nan")),
+                        else NAN,
                     ),
                 }
             )
@@ -249,17 +289,16 @@ def claims_table(an: Analysis, bf: Analysis, params: dict) -> pd.DataFrame:
     reports, 0 a number reported without an expected side."""
     sf, baseline = params["analysis"]["skillfactory_arm"], params["analysis"]["baseline_arm"]
     arms = params["arms"]
-    nan = Interval(float("nan"), float("nan"), float("nan"))
 
     def pre(arm):
         return arms[arm] if arm in arms else None
 
-    def diff(statistic, a, b, sets, analysis=an):
+    def diff(statistic, a, b, sets, analysis=an, macro=False):
         present = a[0] is not None and b[0] is not None and sets
-        return (analysis.difference(statistic, a, b, sets) if present else nan), True
+        return (analysis.difference(statistic, a, b, sets, macro) if present else NAN), True
 
-    def single(statistic, model, sets):
-        return (an.interval(statistic, model, sets) if model is not None and sets else nan), False
+    def single(statistic, model, sets, signed=False):
+        return (an.interval(statistic, model, sets) if model is not None and sets else NAN), signed
 
     post_sf = f"rl/{sf}" if sf in arms else None
     post_base = f"rl/{baseline}" if baseline in arms else None
@@ -271,20 +310,28 @@ def claims_table(an: Analysis, bf: Analysis, params: dict) -> pd.DataFrame:
          diff("accuracy", (post_sf, None), (post_base, None), harder), 0.0, 1),
         (1, "context", f"pre-RL accuracy on Countdown, all sizes: {pre(sf)} minus {pre(baseline)}",
          diff("accuracy", (pre(sf), None), (pre(baseline), None), in_domain), 0.0, -1),
-        (2, "decisive", f"attempts per response of {post_sf} on Countdown",
+        (2, "decisive", f"balanced verdict accuracy of {post_sf} on Countdown (mean of its verdict accuracy on "
+         "correct and on incorrect attempts; 0.5 for verdicts blind to correctness)",
+         single("balanced_verdict_accuracy", post_sf, in_domain), 0.5, 1),
+        (2, "decisive", f"acting on verdicts, {post_sf} on Countdown: share of attempts judged Incorrect that are "
+         "followed by another attempt, minus that share after Correct",
+         single("retry_gap", post_sf, in_domain, signed=True), 0.0, 1),
+        (2, "context", f"attempts per response of {post_sf} on Countdown",
          single("attempts", post_sf, in_domain), 1.0, 1),
-        (2, "decisive", f"verifications per response of {post_sf} on Countdown",
+        (2, "context", f"verifications per response of {post_sf} on Countdown",
          single("verifications", post_sf, in_domain), 0.0, 1),
-        (2, "context", f"verdict accuracy of {post_sf} on Countdown (0.5 is chance)",
-         single("verdict_accuracy", post_sf, in_domain), 0.5, 1),
+        (2, "context", f"balanced verdict accuracy on Countdown: {post_sf} minus {pre(sf)}",
+         diff("balanced_verdict_accuracy", (post_sf, None), (pre(sf), None), in_domain), 0.0, 0),
         (2, "context", f"attempts per response on Countdown: {post_sf} minus {post_base}",
          diff("attempts", (post_sf, None), (post_base, None), in_domain), 0.0, 1),
-        (3, "decisive", f"out-of-domain accuracy after RL ({', '.join(ood)}): {post_sf} minus {post_base}",
+        (3, "decisive", f"out-of-domain accuracy after RL, mean over tasks ({', '.join(ood)}): {post_sf} minus "
+         f"{post_base}", diff("accuracy", (post_sf, None), (post_base, None), ood, macro=True), 0.0, 1),
+        (3, "context", f"out-of-domain accuracy after RL, pooled over questions: {post_sf} minus {post_base}",
          diff("accuracy", (post_sf, None), (post_base, None), ood), 0.0, 1),
-        (3, "context", f"out-of-domain change of {post_base} against base",
-         diff("accuracy", (post_base, None), ("base", None), ood), 0.0, -1),
-        (3, "context", f"out-of-domain change of {post_sf} against base",
-         diff("accuracy", (post_sf, None), ("base", None), ood), 0.0, 0),
+        (3, "context", f"out-of-domain change of {post_base} against base, mean over tasks",
+         diff("accuracy", (post_base, None), ("base", None), ood, macro=True), 0.0, -1),
+        (3, "context", f"out-of-domain change of {post_sf} against base, mean over tasks",
+         diff("accuracy", (post_sf, None), ("base", None), ood, macro=True), 0.0, 0),
         (4, "decisive", f"budget forcing gain of {post_sf} ({', '.join(budget)}): round {rounds} minus round 0",
          diff("accuracy", (post_sf, rounds), (post_sf, 0), budget if rounds else [], bf), 0.0, 1),
         (4, "context", f"budget forcing gain of {post_base}: round {rounds} minus round 0",
