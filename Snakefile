@@ -23,6 +23,7 @@ wildcard_constraints:
 
 include: "workflow/rules/tasks.smk"
 include: "workflow/rules/pretrain.smk"
+include: "workflow/rules/download.smk"
 include: "workflow/rules/convert.smk"
 include: "workflow/rules/base_card.smk"
 include: "workflow/rules/sampling.smk"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import jsonschema
 import yaml
 
+from skillfactory.traces import style_quota
+
 
 class ConfigError(ValueError):
     """The configuration does not match the schema or its cross-key rules."""
@@ -56,25 +58,30 @@ def cross_checks(config: dict) -> list[str]:
         errors.append("config key 'pretrain.model.num_heads': must divide pretrain.model.hidden_size")
     if pretrain["train"]["lora"] is not None:
         errors.append("config key 'pretrain.train.lora': must be null (adapters need pretrained weights)")
-    if config["base_card"]["verify_set"] not in config["eval_sets"]:
-        errors.append("config key 'base_card.verify_set': must name one of eval_sets")
+    unknown = [name for name in config["evaluation"]["sets"] if name not in config["eval_sets"]]
+    if unknown:
+        errors.append(f"config key 'evaluation.sets': {unknown} not defined in eval_sets")
+    if config["base_card"]["verify_set"] not in config["evaluation"]["sets"]:
+        errors.append("config key 'base_card.verify_set': must name one of evaluation.sets")
     datasets = config["sft_data"]
     for name, spec in datasets.items():
         if spec["kind"] == "star" and datasets.get(spec["match_rows"], {}).get("kind") != "traces":
             errors.append(f"config key 'sft_data.{name}.match_rows': must name a traces dataset in sft_data")
         if spec["kind"] == "traces":
-            styles = spec["styles"] or list(config["prompts"]["styles"])
-            if not set(styles) <= set(config["prompts"]["styles"]):
+            styles, all_styles = spec["styles"] or list(config["prompts"]["styles"]), list(config["prompts"]["styles"])
+            if not set(styles) <= set(all_styles):
                 errors.append(f"config key 'sft_data.{name}.styles': must be null or names from prompts.styles")
-            elif spec["min_kept_answers"] > len(styles) * config["sampling"]["samples_per_style"]:
+            elif spec["min_kept_answers"] > len(styles) * style_quota(
+                spec, all_styles, config["sampling"]["samples_per_style"]
+            ):
                 errors.append(
                     f"config key 'sft_data.{name}.min_kept_answers': more than the samples per question of its styles"
                 )
     for arm, spec in config["arms"].items():
         if spec["sft_data"] is not None and spec["sft_data"] not in datasets:
             errors.append(f"config key 'arms.{arm}.sft_data': must be null or a dataset in sft_data")
-    if not set(config["evaluation"]["budget_forcing"]["eval_sets"]) <= set(config["eval_sets"]):
-        errors.append("config key 'evaluation.budget_forcing.eval_sets': must name sets of eval_sets")
+    if not set(config["evaluation"]["budget_forcing"]["eval_sets"]) <= set(config["evaluation"]["sets"]):
+        errors.append("config key 'evaluation.budget_forcing.eval_sets': must name sets of evaluation.sets")
     for role in ("skillfactory_arm", "baseline_arm"):
         if config["analysis"][role] not in config["arms"]:
             errors.append(f"config key 'analysis.{role}': must name one of arms")
@@ -82,6 +89,12 @@ def cross_checks(config: dict) -> list[str]:
         if spec["task"] not in config["task_params"]:
             errors.append(f"config key '{name}.task': no task_params for task {spec['task']!r}")
     return errors
+
+
+def selected_eval_sets(config: dict) -> dict:
+    """The evaluation sets a run uses: those ``evaluation.sets`` names, in its order (``eval_sets`` may hold more,
+    merged in from another config file)."""
+    return {name: config["eval_sets"][name] for name in config["evaluation"]["sets"]}
 
 
 def validate_config(config: dict, schema_path: str) -> None:

@@ -16,6 +16,7 @@ All three take the same rendered prompt texts and return the same shape, so the 
 from __future__ import annotations
 
 import logging
+import random
 import time
 
 import torch
@@ -39,6 +40,11 @@ def generate_chat(model, tokenizer, prompts: list[list[dict]], **settings) -> li
     return continue_text(model, tokenizer, [render_chat(tokenizer, p) for p in prompts], **settings)
 
 
+def request_seeds(seed: int, count: int) -> list[int]:
+    """``count`` distinct seeds drawn reproducibly from ``seed``, one per generation request."""
+    return random.Random(seed).sample(range(2**31), count)
+
+
 class VllmEngine:
     """A model loaded in vLLM's offline engine, generating from raw prompt texts like :func:`continue_text`."""
 
@@ -56,9 +62,14 @@ class VllmEngine:
         from vllm import SamplingParams
 
         greedy = temperature == 0
-        params = SamplingParams(
-            n=1 if greedy else n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens, seed=seed
-        )
+        # one seed per request: vLLM seeds each request on its own, so equal prompts with one seed (the samples of a
+        # question that budget forcing continues one by one) would all get the same text
+        params = [
+            SamplingParams(
+                n=1 if greedy else n, temperature=temperature, top_p=top_p, max_tokens=max_new_tokens, seed=s
+            )
+            for s in request_seeds(seed, len(texts))
+        ]
         results = self.llm.generate(texts, params, use_tqdm=True)
         return [[o.text for o in r.outputs] * (n if greedy else 1) for r in results]
 

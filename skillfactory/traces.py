@@ -89,14 +89,33 @@ def render_trace(rng: random.Random, attempts: list[dict], with_reflections: boo
     return "\n".join(parts)
 
 
-def build_traces(rows: list[dict], fmt: dict, seed: int) -> list[dict]:
+def style_quota(fmt: dict, styles: list[str], samples_per_style: int) -> int:
+    """Samples per prompt style a traces dataset draws from. Every dataset gets the same number of candidates per
+    question, ``samples_per_style`` of each of ``styles``: one limited to fewer styles (the single-prompt ablation)
+    takes proportionally more samples of each, so that it differs from the main dataset in prompt diversity only."""
+    own = fmt["styles"] or styles
+    return -(-samples_per_style * len(styles) // len(own))
+
+
+def samples_needed(specs: dict, styles: list[str], samples_per_style: int) -> dict[str, int]:
+    """Samples to draw per prompt style: the most that any traces dataset of ``specs`` takes of it."""
+    need = dict.fromkeys(styles, samples_per_style)
+    for fmt in specs.values():
+        if fmt["kind"] == "traces":
+            for style in fmt["styles"] or styles:
+                need[style] = max(need[style], style_quota(fmt, styles, samples_per_style))
+    return need
+
+
+def build_traces(rows: list[dict], fmt: dict, seed: int, styles: list[str], samples_per_style: int) -> list[dict]:
     """One trace per kept question and per N in ``1..fmt["max_samples"]``, with provenance columns.
 
-    With ``fmt["styles"]`` set, only samples of those prompt styles are used (the single-prompt ablation).
+    The candidates are the first :func:`style_quota` samples of each of the dataset's styles (``fmt["styles"]``, or
+    all ``styles``).
     """
     rng = random.Random(f"traces-{seed}")
-    if fmt["styles"] is not None:
-        rows = [r for r in rows if r["style"] in fmt["styles"]]
+    own, quota = fmt["styles"] or styles, style_quota(fmt, styles, samples_per_style)
+    rows = [r for r in rows if r["style"] in own and r["sample_index"] < quota]
     out = []
     for qid, kept in kept_by_question(rows, fmt["min_kept_answers"]).items():
         for n in range(1, fmt["max_samples"] + 1):

@@ -6,7 +6,7 @@ import pytest
 from snakemake.utils import update_config
 
 from support import ROOT, SCHEMA, load_yaml
-from skillfactory.config import ConfigError, validate_config
+from skillfactory.config import ConfigError, selected_eval_sets, validate_config
 
 DEFAULT = load_yaml(ROOT / "config" / "config.yaml")
 
@@ -67,6 +67,17 @@ def test_shipped_configs_are_valid(name):
     validate_config(merged(name), str(SCHEMA))
 
 
+def test_each_scale_evaluates_exactly_the_sets_it_names():
+    """Config files merge key by key, so the paper config's eval_sets keep the nano sets it does not override; the
+    run uses only those evaluation.sets names."""
+    paper = merged("paper")
+    assert "word_problems" in paper["eval_sets"]  # merged in from the nano default
+    names = ["countdown3", "countdown4", "countdown5", "countdown6", "multiplication", "letter_countdown", "acronym",
+             "gsm8k", "commonsense_qa"]
+    assert list(selected_eval_sets(paper)) == names
+    assert list(selected_eval_sets(merged("smoke"))) == list(selected_eval_sets(DEFAULT)) == list(DEFAULT["eval_sets"])
+
+
 @pytest.mark.parametrize(
     "mutate, key",
     [
@@ -81,9 +92,10 @@ def test_shipped_configs_are_valid(name):
         (lambda c: c["prompts"].__setitem__("main_style", "poetry"), "prompts.main_style"),
         (lambda c: c["prompts"].__setitem__("verify", "no placeholders"), "prompts.verify"),
         (lambda c: c["sft_data"]["single_prompt"].__setitem__("styles", ["poetry"]), "sft_data.single_prompt.styles"),
-        (lambda c: c["sft_data"]["single_prompt"].__setitem__("min_kept_answers", 5), "single_prompt.min_kept_answers"),
+        (lambda c: c["sft_data"]["single_prompt"].__setitem__("min_kept_answers", 17), "single_prompt.min_kept_answers"),
         (lambda c: c.__setitem__("seeds", []), "seeds"),
         (lambda c: c["evaluation"]["budget_forcing"].__setitem__("eval_sets", ["gsm9k"]), "budget_forcing.eval_sets"),
+        (lambda c: c["evaluation"]["sets"].append("gsm9k"), "evaluation.sets"),
         (lambda c: c["analysis"].__setitem__("baseline_arm", "nothing"), "analysis.baseline_arm"),
         (lambda c: c["pretrain"]["p_careful"].append(0.5), "pretrain.p_careful"),
         (lambda c: c["pretrain"]["style_openings"].__setitem__("poetry", ""), "pretrain.style_openings"),

@@ -24,7 +24,10 @@ from support import ROOT, copy_workflow, load_yaml, snakemake
 
 ENV_FILES = sorted((ROOT / "envs").glob("*.yaml")) + [ROOT / "environment.yml"]
 # Pins that differ from requirements.txt on purpose, with the reason (also stated in the environment file).
-PIN_EXCEPTIONS = {("generation.yaml", "transformers"): "vllm 0.32.0 requires transformers<5.20"}
+PIN_EXCEPTIONS = {
+    ("generation.yaml", "transformers"): "vllm 0.32.0 requires transformers<5.20",
+    ("grpo-vllm.yaml", "transformers"): "vllm 0.31.0, the newest TRL 1.16 accepts, requires transformers<5.18",
+}
 RULE = re.compile(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule \w+:|\Z)", re.M | re.S)
 
 
@@ -45,14 +48,16 @@ PINNED = {**requirements_file("requirements.txt"), **requirements_file("requirem
 
 
 def rules() -> dict[str, dict]:
-    """Every rule of workflow/rules/*.smk: its environment file and the stage module its shell command runs."""
+    """Every rule of workflow/rules/*.smk: the environment files its conda directive may choose (one, or one per
+    backend) and the stage module its shell command runs."""
     found = {}
     for smk in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
         for name, body in RULE.findall(smk.read_text()):
-            conda = re.search(r"conda:\s*\n\s*\"([^\"]+)\"", body)
+            conda = re.search(r"conda:\s*\n(.*)", body)
             module = re.search(r"stage_shell\(\s*\"(\w+)\"", body)
             found[name] = {
-                "env": (smk.parent / conda.group(1)).resolve() if conda else None,
+                "envs": [(smk.parent / path).resolve() for path in re.findall(r"\"([^\"]+\.yaml)\"", conda.group(1))]
+                if conda else [],
                 "module": module.group(1) if module else None,
             }
     return found
@@ -133,17 +138,19 @@ def test_every_rule_declares_an_existing_environment():
     found = rules()
     assert {"train_grpo", "evaluate", "make_tables", "convert_gguf"} <= set(found)
     for name, rule in found.items():
-        assert rule["env"] is not None, f"rule {name} has no conda: directive"
-        assert rule["env"].exists(), f"rule {name}: {rule['env']} does not exist"
+        assert rule["envs"], f"rule {name} has no conda: directive"
+        for env in rule["envs"]:
+            assert env.exists(), f"rule {name}: {env} does not exist"
         assert rule["module"], f"rule {name} runs no skillfactory stage"
+    assert [env.name for env in found["train_grpo"]["envs"]] == ["grpo-vllm.yaml", "training.yaml"]
 
 
-@pytest.mark.parametrize("rule", sorted(rules()))
-def test_rule_environment_provides_every_import_of_its_stage(rule):
-    spec = rules()[rule]
-    missing = imported_distributions(f"skillfactory.stages.{spec['module']}") - provided(spec["env"])
-    module, env = spec["module"], spec["env"].name
-    assert not missing, f"rule {rule} (skillfactory.stages.{module}) imports {sorted(missing)} not in {env}"
+@pytest.mark.parametrize("rule, env", [(r, e) for r, spec in sorted(rules().items()) for e in spec["envs"]],
+                         ids=lambda x: getattr(x, "name", x))
+def test_rule_environment_provides_every_import_of_its_stage(rule, env):
+    module = rules()[rule]["module"]
+    missing = imported_distributions(f"skillfactory.stages.{module}") - provided(env)
+    assert not missing, f"rule {rule} (skillfactory.stages.{module}) imports {sorted(missing)} not in {env.name}"
 
 
 def test_driver_environment_provides_what_the_snakefile_imports():
@@ -165,3 +172,14 @@ def test_snakemake_creates_every_environment_with_conda(tmp_path):
     workdir = copy_workflow(tmp_path)
     result = snakemake(workdir, "--sdm", "conda", "--conda-create-envs-only", "--configfile", "config/paper.yaml")
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize("profile", [[], ["--profile", "profiles/slurm"]], ids=["local", "slurm"])
+def test_conda_jobs_keep_the_pythonpath_that_imports_the_package(profile, monkeypatch):
+    """Jobs import skillfactory from the checkout through PYTHONPATH; Snakemake deletes it in conda jobs unless
+    conda-not-block-search-path-envvars is set, which the workflow profile does for every run."""
+    from snakemake.cli import parse_args
+
+    monkeypatch.chdir(ROOT)
+    _, args = parse_args(["--sdm", "conda", *profile, "-n"])
+    assert args.conda_not_block_search_path_envvars

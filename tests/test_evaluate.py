@@ -59,9 +59,11 @@ def test_budget_forcing_cuts_at_the_closed_thinking_and_appends_the_phrase():
         thinking, plain = f"<think>r{round_}</think> so <answer>{round_}</answer>", f"<answer>{round_}</answer>"
         return [thinking if "think" in t else plain for t in texts]
 
-    history = force(generate, ["P-think:", "P-plain:"], rounds=2, phrase="Wait.")
-    assert calls[1] == ["P-think:<think>r0\nWait.\n", "P-plain:<answer>0</answer>\nWait.\n"]
-    assert calls[2][0] == "P-think:<think>r0\nWait.\n<think>r1\nWait.\n"
+    first = ["<think>r0</think> so <answer>0</answer>", "<answer>0</answer>"]  # the evaluation's responses
+    history = force(generate, ["P-think:", "P-plain:"], first, rounds=2, phrase="Wait.")
+    assert len(calls) == 2  # round 0 is not generated again
+    assert calls[0] == ["P-think:<think>r0\nWait.\n", "P-plain:<answer>0</answer>\nWait.\n"]
+    assert calls[1][0] == "P-think:<think>r0\nWait.\n<think>r1\nWait.\n"
     assert history[0] == [
         "<think>r0</think> so <answer>0</answer>",
         "<think>r0\nWait.\n<think>r1</think> so <answer>1</answer>",
@@ -78,9 +80,10 @@ def test_budget_forcing_cuts_at_the_closed_thinking_and_appends_the_phrase():
 )
 def test_each_round_keeps_the_text_before_the_model_closed_its_thinking(first, generations, rounds):
     def generate(texts, round_):
-        return [first if round_ == 0 else generations[round_ % len(generations)] for _ in texts]
+        assert round_ > 0
+        return [generations[round_ % len(generations)] for _ in texts]
 
-    (history,) = force(generate, ["prompt"], rounds, "Wait.")
+    (history,) = force(generate, ["prompt"], [first], rounds, "Wait.")
     assert len(history) == rounds + 1 and history[0] == first
     for before, after in zip(history, history[1:]):
         kept = kept_part(before).rstrip()

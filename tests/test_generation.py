@@ -12,7 +12,8 @@ from skillfactory import generation
 
 
 class FakeLLM:
-    """Stands in for ``vllm.LLM``: echoes each prompt's length and the sample index, records its arguments."""
+    """Stands in for ``vllm.LLM``: echoes each prompt's length and the sample index, records its arguments. Like vLLM,
+    it draws each request from that request's own seed: the same prompt with the same seed gives the same text."""
 
     calls = []
 
@@ -20,11 +21,16 @@ class FakeLLM:
         self.kwargs = kwargs
 
     def generate(self, texts, params, use_tqdm):
+        assert len(params) == len(texts)
         FakeLLM.calls.append(params)
         return [
-            types.SimpleNamespace(outputs=[types.SimpleNamespace(text=f"{len(t)}-{i}") for i in range(params.n)])
-            for t in texts
+            types.SimpleNamespace(outputs=[types.SimpleNamespace(text=f"{len(t)}-{i}-{p.seed}") for i in range(p.n)])
+            for t, p in zip(texts, params)
         ]
+
+
+def drop_seeds(outputs):
+    return [[text.rsplit("-", 1)[0] for text in texts] for texts in outputs]
 
 
 @pytest.fixture
@@ -40,15 +46,25 @@ def test_vllm_backend_keeps_order_and_shape(fake_vllm):
     assert engine.llm.kwargs == {"model": "some/model", "revision": "abc123", "seed": 7}
     settings = {"temperature": 0.7, "top_p": 0.9, "max_new_tokens": 5, "batch_size": 4, "seed": 7}
     out = generation.continue_text(engine, None, ["a", "bbb"], n=3, **settings)
-    assert out == [["1-0", "1-1", "1-2"], ["3-0", "3-1", "3-2"]]
-    assert FakeLLM.calls[-1].max_tokens == 5 and FakeLLM.calls[-1].seed == 7
+    assert drop_seeds(out) == [["1-0", "1-1", "1-2"], ["3-0", "3-1", "3-2"]]
+    assert all(p.max_tokens == 5 for p in FakeLLM.calls[-1])
+
+
+def test_vllm_requests_of_one_call_get_their_own_reproducible_seeds(fake_vllm):
+    """Budget forcing continues each sample of a question as its own request: equal texts must still differ."""
+    engine = generation.VllmEngine("m", None, seed=0)
+    settings = {"n": 1, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 5, "batch_size": 4}
+    out = generation.continue_text(engine, None, ["same"] * 4, seed=3, **settings)
+    assert len({texts[0] for texts in out}) == 4
+    assert generation.continue_text(engine, None, ["same"] * 4, seed=3, **settings) == out
+    assert generation.continue_text(engine, None, ["same"] * 4, seed=4, **settings) != out
 
 
 def test_vllm_greedy_repeats_one_completion(fake_vllm):
     engine = generation.VllmEngine("m", None, seed=0)
     out = generation.continue_text(engine, None, ["xy"], n=4, temperature=0, top_p=1.0, max_new_tokens=3,
                                    batch_size=8, seed=0)
-    assert out == [["2-0"] * 4] and FakeLLM.calls[-1].n == 1
+    assert drop_seeds(out) == [["2-0"] * 4] and FakeLLM.calls[-1][0].n == 1
 
 
 def test_missing_vllm_names_the_install_command(monkeypatch):

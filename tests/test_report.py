@@ -267,8 +267,8 @@ def test_smoke_findings_are_regenerated_from_its_claims_table(smoke_run, tmp_pat
     findings.main(["--claims", str(tmp_path / "changed.csv"), "--markdown", str(tmp_path / "g.md"),
                    "--html", str(tmp_path / "g.html"), "--params", params])
     changed = (tmp_path / "g.md").read_text()
-    # attempts 0.5 per response lies below 1: claim 2 is contradicted, the three others reproduced
-    assert changed != text and changed.count("Verdict: reproduced") == 3 and "Verdict: contradicted" in changed
+    # balanced verdict accuracy [0.4, 0.6] contains chance: claim 2 is not reproduced, the three others are
+    assert changed != text and changed.count("Verdict: reproduced") == 3 and "Verdict: not reproduced" in changed
 
 
 def test_the_macro_average_weighs_every_set_the_same_however_many_questions_it_has():

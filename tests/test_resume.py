@@ -17,7 +17,8 @@ QUESTIONS = [{"task": "countdown", "id": f"q{i}", "numbers": [3, 7, i + 1], "tar
 GRPO = {"max_steps": 4, "batch_size": 4, "gradient_accumulation_steps": 1, "num_generations": 4,
         "max_completion_length": 16, "learning_rate": 0.01, "lr_scheduler": "constant", "warmup_ratio": 0.0,
         "weight_decay": 0.0, "adam_betas": [0.9, 0.99], "gradient_checkpointing": False, "save_steps": 2,
-        "temperature": 1.0, "beta": 0.0, "loss_type": "dapo", "scale_rewards": "group", "lora": None}
+        "temperature": 1.0, "beta": 0.0, "loss_type": "dapo", "scale_rewards": "group", "lora": None,
+        "generation_batch_size": None}
 
 
 class Interrupted(Exception):
@@ -81,6 +82,19 @@ def test_grpo_resumes_to_the_weights_of_an_uninterrupted_run(inputs, tmp_path, b
     recipe = {**GRPO, "backend": backend, "bf16": bf16}
     weights = resumed_equals_uninterrupted(train_grpo, inputs, tmp_path, recipe, monkeypatch, caplog)
     assert all(t.dtype == torch.float32 for t in weights.values())  # bf16 is autocast over float32 weights
+
+
+def test_one_rollout_serves_several_updates_when_the_recipe_says_so(inputs, tmp_path, monkeypatch):
+    """generation_batch_size of two steps' completions: TRL generates once for every two optimizer steps."""
+    seen, generate = [], train_grpo.MasterWeightsGRPOTrainer._generate_and_score_completions
+
+    def counted(self, *args, **kwargs):
+        seen.append((self.args.steps_per_generation, self.state.global_step))
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(train_grpo.MasterWeightsGRPOTrainer, "_generate_and_score_completions", counted)
+    run(train_grpo, inputs, tmp_path, {**GRPO, "backend": "transformers", "bf16": False, "generation_batch_size": 8})
+    assert seen == [(2, 0), (2, 2)]
 
 
 @pytest.mark.skip(reason="TRL's colocated vLLM cannot sync weights on a CPU; resuming with vLLM needs a GPU")

@@ -65,6 +65,26 @@ def test_paper_training_jobs_take_four_gpus_and_launch_through_accelerate(tmp_pa
             assert job["shell"].startswith(f"python -m skillfactory.stages.{rule} ")
 
 
+def test_only_local_rules_reach_the_hub_at_paper_scale(tmp_path):
+    """Compute nodes may be offline: the hub model and hub data sets are read by rules that run on the submitting
+    host, and every other job reads the downloaded base model folder."""
+    jobs = planned(copy_workflow(tmp_path), *PAPER)
+    paper = load_yaml(ROOT / "config" / "paper.yaml")
+    hub = [paper["base_model"]["hub_id"], paper["base_model"]["revision"],
+           *(paper["task_params"][name]["revision"] for name in ("gsm8k", "commonsense_qa"))]
+    local = set()
+    for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
+        for block in re.findall(r"^\s*localrules:\n((?:\s+\w+,\n)+)", smk.read_text(), flags=re.M):
+            local |= set(re.findall(r"(\w+),", block))
+    assert {"download_base_model", "generate_tasks"} <= local
+    reaching = {rule for rule, planned_jobs in jobs.items() for job in planned_jobs
+                if any(name in job["shell"] for name in hub)}
+    assert reaching == {"download_base_model", "generate_tasks"}
+    for rule in TRAINING_RULES + GENERATION_RULES:
+        assert all("results/models/" in job["shell"] for job in jobs[rule]), rule
+    assert not any("word_problems" in job["shell"] for planned_jobs in jobs.values() for job in planned_jobs)
+
+
 def test_nano_jobs_take_no_gpu_and_run_with_python(tmp_path):
     jobs = planned(copy_workflow(tmp_path))
     for rule in TRAINING_RULES + GENERATION_RULES:

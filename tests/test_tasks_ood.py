@@ -43,7 +43,7 @@ PAPER = {
                       max_intermediate=100_000),
     "multiplication": dict(digits_min=2, digits_max=5),
     "letter_countdown": dict(n_letters=9, min_length=5),
-    "acronym": dict(length_min=4, length_max=6, n_distractors=4),
+    "acronym": dict(length_min=4, length_max=6, n_distractors=4, keep_order=True),
     "word_problems": dict(steps_min=2, steps_max=5, number_max=100, value_max=1000),
 }
 JUNK = ["", "no tags at all", "<answer></answer>", "<answer>zzzz</answer>", "<answer>-1</answer>",
@@ -234,6 +234,16 @@ def test_acronym_rows_and_checks():
         assert task.score(f"<answer>{' '.join(chosen[:-1])}</answer>", row) == 0.0  # too few words
         assert task.score(f"<answer>{' '.join(chosen[:-1] + [chosen[0]])}</answer>", row) == 0.0  # reused word
         assert task.score(f"<answer>{row['acronym']}</answer>", row) == 0.0  # the word itself is not a choice
+        # the paper's task: the chosen words appear in the list in acronym order, and no other order is accepted
+        assert [w for w in row["words"] if w in chosen] == chosen and "in the order of the list" in task.describe(row)
+        assert task.score(f"<answer>{' '.join(chosen[::-1])}</answer>", row) == 0.0
+
+
+def test_acronym_without_kept_order_accepts_any_order():
+    task = get_task("acronym")
+    row = {"words": ["tiger", "apple", "olive", "echo", "cloud"], "length": 3, "keep_order": False}
+    assert task.score("<answer>cloud apple tiger</answer>", row) == 1.0
+    assert task.score("<answer>cloud apple tiger</answer>", {**row, "keep_order": True}) == 0.0
 
 
 # --- word problems --------------------------------------------------------------------------------------------------

@@ -11,11 +11,12 @@ from snakemake.utils import update_config
 from support import load_yaml
 
 from skillfactory.stages.build_sft_data import build_datasets, dataset_stats, star_rows
-from skillfactory.traces import single_attempt
+from skillfactory.traces import samples_needed, single_attempt, style_quota
 from skillfactory.io import read_jsonl
 from skillfactory.prompts import parse_verdict
 from skillfactory.tasks.countdown import COUNTDOWN, extract_answer
 
+CANDIDATES = {"styles": ["original", "plan"], "samples_per_style": 8}
 MAIN = {
     "kind": "traces",
     "min_kept_answers": 2,
@@ -107,7 +108,7 @@ def by_question(rows: list[dict]) -> dict[str, list[dict]]:
 @given(patterns, st.integers(0, 100))
 def test_main_format_invariants(pattern, seed):
     rows = make_rows(pattern)
-    data = build_datasets(rows, {"sf": MAIN}, "{question}", seed)["sf"]
+    data = build_datasets(rows, {"sf": MAIN}, "{question}", seed, CANDIDATES)["sf"]
     questions = by_question(rows)
     kept = {q for q, rs in questions.items() if len(rs) >= 2 and any(r["correct"] for r in rs)}
     assert {r["question_id"] for r in data} == kept
@@ -138,7 +139,7 @@ def test_ablation_switches():
         "noreflect": {**MAIN, "reflections": False},
         "anyorder": {**MAIN, "last_correct": False, "max_samples": 5},
     }
-    data = build_datasets(rows, specs, "{question}", 0)
+    data = build_datasets(rows, specs, "{question}", 0, CANDIDATES)
     assert all("<reflect>" not in r["completion"][0]["content"] for r in data["noreflect"])
     finals = {COUNTDOWN.score(r["completion"][0]["content"], rows[0]["example"]) for r in data["anyorder"]}
     assert finals == {0.0, 1.0}
@@ -148,15 +149,42 @@ def test_single_prompt_ablation_uses_only_its_style():
     rows = make_rows([[False, True, True, False, True, False]] * 3)
     for i, row in enumerate(rows):
         row["style"] = ("original", "plan")[i % 2]
-    data = build_datasets(rows, {"single": {**MAIN, "styles": ["plan"]}}, "{question}", 0)["single"]
+    data = build_datasets(rows, {"single": {**MAIN, "styles": ["plan"]}}, "{question}", 0, CANDIDATES)["single"]
     plan = {r["response"].strip() for r in rows if r["style"] == "plan"}
     samples = [s for r in data for s in blocks(r["completion"][0]["content"], "sample")]
     assert samples and set(samples) <= plan
 
 
+def test_every_traces_dataset_draws_from_as_many_candidates_as_the_main_one():
+    styles = ["alternatively", "original", "plan", "rephrase"]
+    single = {**MAIN, "styles": ["original"]}
+    assert style_quota(MAIN, styles, 4) == 4 and style_quota(single, styles, 4) == 16
+    assert samples_needed({"sf": MAIN, "single": single, "star": {"kind": "star", "match_rows": "sf"}}, styles, 4) == {
+        "alternatively": 4, "original": 16, "plan": 4, "rephrase": 4}
+    rows = make_rows([[True] * 16])
+    for row in rows[:8]:
+        row["response"] += " early"
+    candidates = {"styles": styles, "samples_per_style": 4}
+    main = build_datasets(rows, {"sf": {**MAIN, "max_samples": 5}}, "{question}", 0, candidates)["sf"]
+    used = {s for r in main for s in blocks(r["completion"][0]["content"], "sample")}
+    assert used and all(s.endswith("early") and int(s.split("s")[-1].split()[0]) < 4 for s in used)
+    ablation = build_datasets(rows, {"single": {**single, "max_samples": 5}}, "{question}", 0, candidates)["single"]
+    assert {s for r in ablation for s in blocks(r["completion"][0]["content"], "sample")} - used
+
+
+def test_star_rows_use_the_main_prompt_whatever_style_they_were_sampled_under():
+    rows = make_rows([[True, True]])
+    for row in rows:
+        row["style"], row["prompt"] = "plan", [{"role": "user", "content": "Plan first."}]
+    data = build_datasets(rows, {"sf": MAIN, "star": {"kind": "star", "match_rows": "sf"}}, "Main: {question}", 0,
+                          CANDIDATES)
+    assert data["star"] and all(r["prompt"][0]["content"].startswith("Main: ") for r in data["star"])
+
+
 def test_star_matches_trace_rows_and_uses_only_correct_answers():
     rows = make_rows([[True, False, True], [False, True], [True, True, True, False]])
-    data = build_datasets(rows, {"sf": MAIN, "star": {"kind": "star", "match_rows": "sf"}}, "{question}", 3)
+    specs = {"sf": MAIN, "star": {"kind": "star", "match_rows": "sf"}}
+    data = build_datasets(rows, specs, "{question}", 3, CANDIDATES)
     assert len(data["star"]) == len(data["sf"]) > 0
     correct = {r["response"] for r in rows if r["correct"]}
     assert all(r["completion"][0]["content"] in correct for r in data["star"])
@@ -175,10 +203,11 @@ def words(text, add_special_tokens):
 
 def test_same_seed_same_data():
     rows = make_rows([[True, False, True, False]] * 4)
-    assert build_datasets(rows, {"sf": MAIN}, "{question}", 1) == build_datasets(rows, {"sf": MAIN}, "{question}", 1)
-    assert star_rows(rows, 0, 0) == []
+    once, again = (build_datasets(rows, {"sf": MAIN}, "{question}", 1, CANDIDATES) for _ in range(2))
+    assert once == again
+    assert star_rows(rows, 0, "{question}", 0) == []
     with pytest.raises(KeyError):
-        build_datasets(rows, {"star": {"kind": "star", "match_rows": "missing"}}, "{question}", 1)
+        build_datasets(rows, {"star": {"kind": "star", "match_rows": "missing"}}, "{question}", 1, CANDIDATES)
 
 
 @pytest.mark.parametrize(
@@ -198,7 +227,7 @@ def test_only_single_attempts_enter_traces(response, usable):
     rows = make_rows([[True, True, False]])
     rows[0]["response"] = response
     data = build_datasets(rows, {"sf": {**MAIN, "max_samples": 3}, "star": {"kind": "star", "match_rows": "sf"}},
-                          "{question}", 0)
+                          "{question}", 0, CANDIDATES)
     used = [blocks(r["completion"][0]["content"], "sample") for r in data["sf"]]
     assert any(response.strip() in samples for samples in used) is usable
     assert (response in [r["completion"][0]["content"] for r in data["star"]]) <= usable

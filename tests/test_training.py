@@ -178,7 +178,7 @@ def test_bf16_auto_follows_the_hardware(monkeypatch):
     assert training.native_bf16() is False
 
 
-RECIPE = {"batch_size": 8, "gradient_accumulation_steps": 2, "max_completion_length": 600}
+RECIPE = {"batch_size": 8, "gradient_accumulation_steps": 2, "max_completion_length": 600, "generation_batch_size": None}
 
 
 def test_rollout_backends_map_to_trl_switches():
@@ -195,4 +195,6 @@ def test_continuous_batching_rollouts_get_a_cache_for_one_steps_completions():
     # 16 completions of up to 60 + 600 tokens, 256-token pages: 3 pages each, and one sequence spare
     assert cache["max_requests_per_batch"] == 16 and cache["num_blocks"] == 17 * 3
     ContinuousBatchingConfig(**cache)  # every key is one transformers knows
+    rollout = rollout_arguments({**RECIPE, "backend": "continuous_batching", "generation_batch_size": 64}, 60)
+    assert rollout["transformers_continuous_batching_config"]["max_requests_per_batch"] == 64
     assert GRPOConfig(output_dir="unused", use_cpu=True, **arguments).use_transformers_continuous_batching

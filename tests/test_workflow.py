@@ -20,6 +20,7 @@ import pytest
 import yaml
 from snakemake.utils import update_config
 
+from skillfactory.io import read_jsonl
 from support import SMOKE, copy_workflow, load_yaml, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -103,6 +104,14 @@ def test_smoke_run_writes_table_figure_and_report(smoke_run):
     for model in ("models/base", "models/sft/skillfactory/seed0", "models/rl/skillfactory/seed0"):
         assert (smoke_run / "results" / model / "model.safetensors").exists()
         assert (smoke_run / "results" / model / "chat_template.jinja").exists()
+
+
+def test_budget_forcing_starts_from_the_evaluation_responses(smoke_run):
+    model = smoke_run / "results" / "{}" / "rl" / "skillfactory" / "seed0" / "responses.jsonl"
+    key = ("eval_set", "question_id", "sample_index")
+    evaluated = {tuple(r[k] for k in key): r["response"] for r in read_jsonl(str(model).format("eval"))}
+    forced = [r for r in read_jsonl(str(model).format("budget_forcing")) if r["round"] == 0]
+    assert forced and all(r["response"] == evaluated[tuple(r[k] for k in key)] for r in forced)
 
 
 def test_completed_run_has_nothing_to_do(smoke_run):

@@ -1,6 +1,7 @@
 """Stage ``budget_forcing``: does thinking longer help? One model on a subset of the evaluation questions.
 
-Round 0 is an ordinary sampled response. In each extra round, the latest generation is cut where the model first
+Round 0 is the model's evaluation response to the question, complete under the evaluation's token budget (read from
+``evaluate``'s responses, so it is the very sample the accuracy tables score). In each extra round, the latest generation is cut where the model first
 closed its thinking (``</think>``; a response that never opens a thinking block is kept whole, since its end is where
 it stopped), a continuation phrase is appended, and the model continues from there with the prompt in front. The
 response after round ``r`` is everything kept so far plus the newest generation, so every round ends with whatever
@@ -46,11 +47,12 @@ def extend(kept: str, generation: str, phrase: str) -> str:
 
 
 def force(
-    generate: Callable[[list[str], int], list[str]], prompts: list[str], rounds: int, phrase: str
+    generate: Callable[[list[str], int], list[str]], prompts: list[str], first: list[str], rounds: int, phrase: str
 ) -> list[list[str]]:
-    """The response of each prompt after rounds 0..``rounds``; ``generate(texts, round)`` continues raw texts."""
+    """The response of each prompt after rounds 0..``rounds``, from its round-0 response ``first``;
+    ``generate(texts, round)`` continues raw texts."""
     kept = [""] * len(prompts)
-    latest = generate(prompts, 0)
+    latest = list(first)
     history = [list(latest)]
     for r in range(1, rounds + 1):
         kept = [extend(k, g, phrase) for k, g in zip(kept, latest)]
@@ -60,11 +62,13 @@ def force(
 
 
 def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["eval_sets", "responses", "scores"], argv)
+    args = parse_stage_args(__doc__, ["eval_sets", "evaluation", "responses", "scores"], argv)
     p = args.params
     budget = p["budget_forcing"]
     sets = {Path(path).stem: read_jsonl(path)[: budget["n_questions"]] for path in args.eval_sets.split(",")}
     items = [(name, q, i) for name, rows in sets.items() for q in rows for i in range(p["samples_per_question"])]
+    evaluated = {(r["eval_set"], r["question_id"], r["sample_index"]): r["response"] for r in read_jsonl(args.evaluation)}
+    first = [evaluated[name, q["id"], i] for name, q, i in items]
     model, tokenizer = load_stage_model(p)
     prompts = [
         render_chat(tokenizer, task_prompt(get_task(q["task"]), q, p["templates"][name])) for name, q, _ in items
@@ -76,7 +80,7 @@ def main(argv=None) -> None:
         outputs = continue_text(model, tokenizer, texts, n=1, batch_size=p["batch_size"], seed=seed, **settings)
         return [o[0] for o in outputs]
 
-    histories = force(generate, prompts, budget["rounds"], budget["phrase"])
+    histories = force(generate, prompts, first, budget["rounds"], budget["phrase"])
     rows = [
         {
             "eval_set": name,

@@ -4,8 +4,8 @@ Each dataset named in the config's ``sft_data`` is one of two kinds:
 
 - ``traces``: SkillFactory silver traces (see :mod:`skillfactory.traces`), with the format switches
   ``reflections`` and ``last_correct`` for the ablations;
-- ``star``: the STaR baseline, the model's own correct single responses to their own prompts, as many rows as the
-  dataset named by ``match_rows`` (drawn with replacement only if there are fewer correct responses).
+- ``star``: the STaR baseline, the model's own correct single responses under the main prompt style, as many rows as
+  the dataset named by ``match_rows`` (drawn with replacement only if there are fewer correct responses).
 
 Output per dataset: a JSONL in TRL's conversational prompt-completion format (``prompt``: the user message,
 ``completion``: the assistant message) plus ``question_id`` and ``n_samples``; and a stats JSON (rows, questions,
@@ -40,22 +40,27 @@ def chat_row(prompt: list[dict], completion: str, question_id: str, n_samples: i
     }
 
 
-def trace_rows(rows: list[dict], fmt: dict, template: str, seed: int) -> list[dict]:
+def trace_rows(rows: list[dict], fmt: dict, template: str, seed: int, candidates: dict) -> list[dict]:
     rows_out = []
-    for t in build_traces(rows, fmt, seed):
+    for t in build_traces(rows, fmt, seed, candidates["styles"], candidates["samples_per_style"]):
         prompt = task_prompt(get_task(t["example"]["task"]), t["example"], template)
         rows_out.append(chat_row(prompt, t["trace"], t["question_id"], t["n_samples"]))
     return rows_out
 
 
-def star_rows(rows: list[dict], n_rows: int, seed: int) -> list[dict]:
-    """``n_rows`` of the model's own correct single-attempt responses, each with the prompt it answered."""
+def star_rows(rows: list[dict], n_rows: int, template: str, seed: int) -> list[dict]:
+    """``n_rows`` of the model's own correct single-attempt responses, each under the main prompt style, as the
+    traces, RL and evaluation prompt it, whichever style it was sampled under."""
     rng = random.Random(f"star-{seed}")
     correct = [r for r in rows if r["correct"] and single_attempt(r["response"])]
     if not correct:
         return []
     chosen = rng.sample(correct, n_rows) if n_rows <= len(correct) else rng.choices(correct, k=n_rows)
-    return [chat_row(r["prompt"], r["response"], r["question_id"], 1) for r in chosen]
+    return [
+        chat_row(task_prompt(get_task(r["example"]["task"]), r["example"], template), r["response"],
+                 r["question_id"], 1)
+        for r in chosen
+    ]
 
 
 def dataset_stats(rows: list[dict], tokenizer) -> dict:
@@ -74,14 +79,15 @@ def dataset_stats(rows: list[dict], tokenizer) -> dict:
     }
 
 
-def build_datasets(rows: list[dict], specs: dict, template: str, seed: int) -> dict[str, list[dict]]:
-    """Trace datasets first, so that a ``star`` dataset can match the size of the one it names."""
+def build_datasets(rows: list[dict], specs: dict, template: str, seed: int, candidates: dict) -> dict[str, list[dict]]:
+    """Trace datasets first, so that a ``star`` dataset can match the size of the one it names. ``candidates``
+    holds the prompt ``styles`` and ``samples_per_style`` of self-sampling (see :func:`skillfactory.traces.style_quota`)."""
     out = {}
     for name, spec in sorted(specs.items(), key=lambda kv: kv[1]["kind"] == "star"):
         if spec["kind"] == "traces":
-            out[name] = trace_rows(rows, spec, template, seed)
+            out[name] = trace_rows(rows, spec, template, seed, candidates)
         else:
-            out[name] = star_rows(rows, len(out[spec["match_rows"]]), seed)
+            out[name] = star_rows(rows, len(out[spec["match_rows"]]), template, seed)
     return out
 
 
@@ -91,7 +97,7 @@ def main(argv=None) -> None:
     tokenizer = load_tokenizer(*model_ref(p))
     rows = read_jsonl(args.reflections)
     summary = []
-    for name, data in build_datasets(rows, p["sft_data"], p["prompt_template"], p["seed"]).items():
+    for name, data in build_datasets(rows, p["sft_data"], p["prompt_template"], p["seed"], p["candidates"]).items():
         if not data:
             raise SystemExit(f"dataset {name!r} is empty: no question kept enough correctly verified answers")
         write_jsonl(f"{args.outdir}/{name}.jsonl", data)

@@ -1,4 +1,5 @@
-"""Stage ``sample_solutions``: the base model answers every training question under every prompt style.
+"""Stage ``sample_solutions``: the base model answers every training question under every prompt style, as many
+times per style as the SFT datasets need (see :func:`skillfactory.traces.samples_needed`).
 
 Output JSONL, one row per sampled response, with columns: ``question_id``, ``task``, ``example`` (the question
 row), ``style``, ``sample_index``, ``prompt`` (chat messages), ``response``, ``answer`` (the extracted final
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from skillfactory.cli import parse_stage_args
-from skillfactory.generation import sample_with_stage_model
+from skillfactory.generation import load_stage_model, sample
 from skillfactory.io import read_jsonl, write_jsonl
 from skillfactory.prompts import task_prompt
 from skillfactory.tasks import get_task
@@ -20,10 +21,15 @@ log = logging.getLogger("sample_solutions")
 
 
 def sample_rows(questions: list[dict], p: dict) -> list[dict]:
-    """Sample ``samples_per_style`` responses per question and style, scored by the question's task."""
+    """Sample ``samples[style]`` responses per question and style, scored by the question's task."""
     jobs = [(q, style) for q in questions for style in sorted(p["styles"])]
     prompts = [task_prompt(get_task(q["task"]), q, p["styles"][style]) for q, style in jobs]
-    outputs = sample_with_stage_model(prompts, p, p["sampling"]["samples_per_style"])
+    outputs = [None] * len(jobs)
+    model, tokenizer = load_stage_model(p)
+    for count in sorted(set(p["samples"].values())):  # one call per sample count, most often a single one
+        index = [i for i, (_, style) in enumerate(jobs) if p["samples"][style] == count]
+        for i, responses in zip(index, sample(model, tokenizer, [prompts[i] for i in index], p, p["sampling"], count)):
+            outputs[i] = responses
     rows = []
     for (q, style), prompt, responses in zip(jobs, prompts, outputs):
         task = get_task(q["task"])

@@ -50,7 +50,8 @@ def rollout_arguments(recipe: dict, longest_prompt: int) -> dict:
         return {"use_vllm": True, "vllm_mode": "colocate"}
     if recipe["backend"] == "transformers":
         return {}
-    sequences = recipe["batch_size"] * recipe["gradient_accumulation_steps"]
+    # a process generates its share of a rollout at once; the whole rollout bounds it on any number of processes
+    sequences = recipe["generation_batch_size"] or recipe["batch_size"] * recipe["gradient_accumulation_steps"]
     cache = paged_cache(sequences, longest_prompt + recipe["max_completion_length"])
     return {"use_transformers_continuous_batching": True, "transformers_continuous_batching_config": cache}
 
@@ -100,6 +101,7 @@ def main(argv=None) -> None:
         **trainer_arguments(recipe, p["seed"], args.checkpoints),
         max_steps=recipe["max_steps"],
         num_generations=recipe["num_generations"],
+        generation_batch_size=recipe["generation_batch_size"],
         max_completion_length=recipe["max_completion_length"],
         temperature=recipe["temperature"],
         beta=recipe["beta"],

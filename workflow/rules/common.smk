@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)  # the checkout's package, also where it is not installed
-from skillfactory.config import validate_config
+from skillfactory.config import selected_eval_sets, validate_config
 from skillfactory.fingerprint import code_fingerprint
+from skillfactory.traces import samples_needed
 
 validate_config(config, str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"))
+config["eval_sets"] = selected_eval_sets(config)
 
 # Jobs run `python -m skillfactory.stages.<stage>` in whatever environment executes them (the driver's venv, a per-rule
 # conda env, a SLURM node): putting the checkout on PYTHONPATH makes the package importable in all of them.
@@ -34,34 +36,27 @@ def as_json(obj):
     return json.dumps(obj, sort_keys=True)
 
 
-def builds_base():
-    """True when the workflow writes the base model folder itself (nano pretraining or GGUF conversion) instead of
-    loading a hub model."""
-    return config["base_model"]["hub_id"] is None
-
-
 def pretrains_base():
-    """True when the workflow pretrains the nano base model: no hub model and no GGUF file to convert."""
-    return builds_base() and config["base_model"]["gguf"] is None
+    """True when the workflow pretrains the nano base model: no hub model to download and no GGUF file to convert."""
+    return config["base_model"]["hub_id"] is None and config["base_model"]["gguf"] is None
 
 
 def model_path(stage, name, seed=None):
-    """Folder (or hub id) of a model: the base model, or the SFT model of a dataset / RL model of an arm trained
-    with ``seed``."""
+    """Folder of a model: the base model (downloaded, converted or pretrained into ``BASE_DIR``), or the SFT model of
+    a dataset / RL model of an arm trained with ``seed``."""
     if stage == "base":
-        return BASE_DIR if builds_base() else config["base_model"]["hub_id"]
+        return BASE_DIR
     return f"{RESULTS}/models/{stage}/{name}/seed{seed}"
 
 
 def model_input(stage, name, seed=None):
-    """The model as an input file of a job (a folder the workflow builds), or nothing for a hub model."""
-    return [] if stage == "base" and not builds_base() else [model_path(stage, name, seed)]
+    """The model folder as an input file of a job."""
+    return [model_path(stage, name, seed)]
 
 
 def model_params(stage, name, seed=None):
-    """The ``model``/``revision`` params of a stage that loads this model."""
-    revision = config["base_model"]["revision"] if stage == "base" and not builds_base() else None
-    return {"model": model_path(stage, name, seed), "revision": revision}
+    """The ``model`` param of a stage that loads this model."""
+    return {"model": model_path(stage, name, seed)}
 
 
 def arm_init(arm):

@@ -1,4 +1,4 @@
-if builds_base() and config["base_model"]["gguf"] is not None:
+if config["base_model"]["hub_id"] is None and config["base_model"]["gguf"] is not None:
 
     rule convert_gguf:
         output:

@@ -33,6 +33,7 @@ rule evaluate:
 rule budget_forcing:
     input:
         eval_sets=[task_file(name) for name in BUDGET["eval_sets"]],
+        evaluation=rules.evaluate.output.responses,
         model=lambda w: model_input(w.stage, w.name, w.seed),
     output:
         responses=f"{RESULTS}/budget_forcing/{{stage}}/{{name}}/seed{{seed}}/responses.jsonl",
@@ -59,5 +60,6 @@ rule budget_forcing:
     shell:
         stage_shell(
             "budget_forcing",
-            "--eval-sets {params.eval_sets} --responses {output.responses} --scores {output.scores}",
+            "--eval-sets {params.eval_sets} --evaluation {input.evaluation} --responses {output.responses} "
+            "--scores {output.scores}",
         )

@@ -10,6 +10,9 @@ rule sample_solutions:
                 **generation_params(),
                 **model_params("base", "base"),
                 "styles": config["prompts"]["styles"],
+                "samples": samples_needed(
+                    config["sft_data"], list(config["prompts"]["styles"]), config["sampling"]["samples_per_style"]
+                ),
                 "sampling": config["sampling"],
             }
         ),

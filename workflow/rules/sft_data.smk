@@ -13,6 +13,10 @@ rule build_sft_data:
                 **model_params("base", "base"),
                 "sft_data": config["sft_data"],
                 "prompt_template": set_template(config["train_set"]),
+                "candidates": {
+                    "styles": list(config["prompts"]["styles"]),
+                    "samples_per_style": config["sampling"]["samples_per_style"],
+                },
             }
         ),
         outdir=lambda w, output: os.path.dirname(output.data[0]),

@@ -1,3 +1,8 @@
+# Local: GSM8K and CommonsenseQA come from the hub, which cluster compute nodes may not reach.
+localrules:
+    generate_tasks,
+
+
 rule generate_tasks:
     output:
         [task_file(name) for name in [*config["eval_sets"], "train"]],
@@ -5,7 +10,10 @@ rule generate_tasks:
         json=lambda w: as_json(
             {
                 "seed": config["seed"],
-                "task_params": config["task_params"],
+                "task_params": {
+                    task: config["task_params"][task]
+                    for task in sorted({config["train_set"]["task"], *(s["task"] for s in config["eval_sets"].values())})
+                },
                 "train_set": config["train_set"],
                 "eval_sets": config["eval_sets"],
             }

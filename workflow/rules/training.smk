@@ -54,7 +54,7 @@ rule train_grpo:
         gpu=job_gpus("train"),
         mem_mb=job_mem_mb("train"),
     conda:
-        "../../envs/training.yaml"
+        "../../envs/grpo-vllm.yaml" if config["grpo"]["backend"] == "vllm" else "../../envs/training.yaml"
     log:
         f"{RESULTS}/logs/train_grpo/{{arm}}/seed{{seed}}.log",
     benchmark:
