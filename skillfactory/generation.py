@@ -1,4 +1,4 @@
-"""Batched sampling of chat completions for every sampling stage, with one of three backends.
+"""Batched sampling of chat completions for every sampling stage, with one of four backends.
 
 - ``transformers`` (the default): prompts are sorted by length and cut into batches (bucketing keeps left padding
   small), each batch is generated with the KV cache, and results are returned in the caller's order. The seed is
@@ -7,10 +7,12 @@
   refilled with the next prompt at once, so a batch never idles behind its longest member. That pays off where
   response lengths vary a lot, as with the traces of SFT models, and costs time where all outputs are about
   equally long (measured: see docs/performance.md).
+- ``ctranslate2``: the model converted to CTranslate2 (:mod:`skillfactory.ctranslate2_engine`), whose CPU kernels
+  write several times the tokens per second of either transformers backend on the nano models.
 - ``vllm``: vLLM's offline ``LLM`` engine (paged attention, continuous batching), for paper-scale sampling on GPUs.
   It is imported only when chosen, so the default install does not need it.
 
-All three take the same rendered prompt texts and return the same shape, so the stages never know which one ran.
+All four take the same rendered prompt texts and return the same shape, so the stages never know which one ran.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tqdm import tqdm
 from transformers import GenerationConfig
 from transformers.generation.configuration_utils import ContinuousBatchingConfig
 
+from skillfactory.ctranslate2_engine import CTranslate2Engine
 from skillfactory.modeling import load_model, load_tokenizer, model_ref, set_threads
 from skillfactory.paged_cache import paged_cache
 
@@ -142,7 +145,7 @@ def continue_text(
     engine = type(model).__name__
     log.info("%s: %d prompts x %d samples, up to %d new tokens each", engine, len(texts), n, max_new_tokens)
     start = time.monotonic()
-    if isinstance(model, (VllmEngine, ContinuousBatchingEngine)):
+    if isinstance(model, (VllmEngine, ContinuousBatchingEngine, CTranslate2Engine)):
         outputs = model.generate(texts, **settings)
     else:
         outputs = batched_generate(model, tokenizer, texts, **settings)
@@ -178,13 +181,15 @@ def batched_generate(model, tokenizer, texts, *, n, temperature, top_p, max_new_
 
 def load_stage_model(p: dict):
     """``(model, tokenizer)`` named by a stage's params (``model``, ``revision``, ``backend``), after fixing
-    ``threads``; with the vLLM or continuous-batching backend the model is a :class:`VllmEngine` or a
-    :class:`ContinuousBatchingEngine`."""
+    ``threads``; with the vLLM, CTranslate2 or continuous-batching backend the model is a :class:`VllmEngine`, a
+    :class:`~skillfactory.ctranslate2_engine.CTranslate2Engine` or a :class:`ContinuousBatchingEngine`."""
     set_threads(p["threads"])
     name, revision = model_ref(p)
     tokenizer = load_tokenizer(name, revision)
     if p["backend"] == "vllm":
         return VllmEngine(name, revision, p["seed"]), tokenizer
+    if p["backend"] == "ctranslate2":
+        return CTranslate2Engine(name, tokenizer, p["threads"]), tokenizer
     model = load_model(name, revision)
     return (ContinuousBatchingEngine(model, tokenizer) if p["backend"] == "continuous_batching" else model), tokenizer
 

@@ -107,3 +107,20 @@ def test_bad_config_names_the_key(mutate, key):
     mutate(config)
     with pytest.raises(ConfigError, match=key):
         validate_config(config, str(SCHEMA))
+
+
+def test_the_paper_config_holds_the_authors_released_settings():
+    """The values of the authors' SFT template and verl command (see docs/cluster.md for what they leave open)."""
+    paper = merged("paper")
+    sft, grpo = paper["sft"], paper["grpo"]
+    assert {key: sft[key] for key in ("batch_size", "gradient_accumulation_steps", "epochs", "learning_rate")} == {
+        "batch_size": 1, "gradient_accumulation_steps": 1, "epochs": 1, "learning_rate": 1e-6}
+    assert {key: sft[key] for key in ("lr_scheduler", "warmup_ratio", "weight_decay", "max_length")} == {
+        "lr_scheduler": "cosine", "warmup_ratio": 0.05, "weight_decay": 1e-4, "max_length": 16384}
+    gpus = -(-paper["compute"]["model_parameters"] // paper["compute"]["train_parameters_per_gpu"])
+    update = grpo["batch_size"] * grpo["gradient_accumulation_steps"] * gpus
+    assert (gpus, grpo["num_generations"], update, grpo["generation_batch_size"]) == (4, 16, 32 * 16, 256 * 16)
+    assert (grpo["loss_type"], grpo["beta"], grpo["weight_decay"], grpo["learning_rate"]) == ("dapo", 0.0, 0.01, 1e-6)
+    assert (grpo["max_completion_length"], grpo["backend"]) == (4096, "vllm")
+    assert paper["task_params"]["acronym"]["keep_order"]
+    assert paper["evaluation"]["samples_per_question"] == 4 and paper["evaluation"]["max_new_tokens"] == 16384

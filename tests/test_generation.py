@@ -1,14 +1,17 @@
-"""The generation backends: vLLM's plumbing with a stand-in engine (vLLM itself is optional), and a real vLLM run
-on a tiny checkpoint where vLLM is installed."""
+"""The generation backends: vLLM's plumbing with a stand-in engine (vLLM itself is optional), a real vLLM run on a
+tiny checkpoint where vLLM is installed, and CTranslate2 (greedy output, seeds, GRPO rollouts) on a tiny model."""
 
+import copy
 import importlib.util
 import sys
 import types
 
 import pytest
+import torch
 from support import tiny_model_and_tokenizer
 
 from skillfactory import generation
+from skillfactory.ctranslate2_engine import CTranslate2Engine, rollout_function
 
 
 class FakeLLM:
@@ -120,3 +123,54 @@ def test_both_transformers_backends_cut_sampling_to_the_same_top_k():
     assert generation.sampling_config(0.7, 0.9) == {"do_sample": True, "temperature": 0.7, "top_p": 0.9,
                                                     "top_k": generation.TOP_K}
     assert generation.sampling_config(0, 0.9) == {"do_sample": False}
+
+
+# --- CTranslate2 -----------------------------------------------------------------------------------------------------
+
+
+def saved(tmp_path, model, tokenizer):
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    return str(tmp_path)
+
+
+def test_ctranslate2_decodes_greedily_exactly_as_transformers(tiny, tmp_path):
+    model, tokenizer = tiny
+    engine = CTranslate2Engine(saved(tmp_path, model, tokenizer), tokenizer, threads=1)
+    texts = chat_texts(tokenizer, 5)
+    settings = {"n": 2, "temperature": 0, "top_p": 1.0, "max_new_tokens": 24, "batch_size": 4, "seed": 0}
+    assert generation.continue_text(engine, tokenizer, texts, **settings) == generation.continue_text(
+        model, tokenizer, texts, **settings)
+
+
+def test_ctranslate2_sampling_is_reproducible_from_its_seed(tiny, tmp_path):
+    model, tokenizer = tiny
+    engine = CTranslate2Engine(saved(tmp_path, model, tokenizer), tokenizer, threads=1)
+    prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in chat_texts(tokenizer, 3)]
+    settings = {"n": 3, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 16, "batch_size": 4}
+    first = engine.generate_ids(prompts, seed=5, **settings)
+    assert [len(c) for c in first] == [3, 3, 3] and first[0][0] != first[0][1]
+    assert engine.generate_ids(prompts, seed=5, **settings) == first
+    assert engine.generate_ids(prompts, seed=6, **settings) != first
+
+
+def test_ctranslate2_rollouts_come_from_the_policys_current_weights(tiny, tmp_path):
+    """GRPO's rollout_func converts the policy before every rollout: after an update, the rollouts are those of the
+    updated weights (equal to transformers' greedy decoding of them), not those of a frozen copy."""
+    model, tokenizer = copy.deepcopy(tiny[0]), tiny[1]
+    trainer = types.SimpleNamespace(
+        processing_class=tokenizer, model=model, state=types.SimpleNamespace(global_step=0),
+        accelerator=types.SimpleNamespace(unwrap_model=lambda m: m),
+    )
+    rollout = rollout_function({"temperature": 0, "max_completion_length": 12}, threads=1, seed=0)
+    prompts = [[{"role": "user", "content": "Numbers: 3 7 12\nTarget: 33"}]] * 2
+    before = rollout(prompts, trainer)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(torch.randn_like(parameter) * 0.5)
+    trainer.state.global_step = 1
+    after = rollout(prompts, trainer)
+    assert after["prompt_ids"] == before["prompt_ids"] and after["completion_ids"] != before["completion_ids"]
+    expected = model.generate(torch.tensor(after["prompt_ids"][:1]), max_new_tokens=12, do_sample=False,
+                              pad_token_id=tokenizer.pad_token_id)[0, len(after["prompt_ids"][0]):].tolist()
+    assert after["completion_ids"][0] == expected and after["logprobs"] is None

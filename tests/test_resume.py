@@ -77,7 +77,7 @@ def resumed_equals_uninterrupted(stage, inputs, tmp_path, recipe, monkeypatch, c
 
 
 @pytest.mark.parametrize("bf16", [False, True], ids=["float32", "bf16"])
-@pytest.mark.parametrize("backend", ["transformers", "continuous_batching"])
+@pytest.mark.parametrize("backend", ["transformers", "continuous_batching", "ctranslate2"])
 def test_grpo_resumes_to_the_weights_of_an_uninterrupted_run(inputs, tmp_path, backend, bf16, monkeypatch, caplog):
     recipe = {**GRPO, "backend": backend, "bf16": bf16}
     weights = resumed_equals_uninterrupted(train_grpo, inputs, tmp_path, recipe, monkeypatch, caplog)

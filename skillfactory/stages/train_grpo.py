@@ -16,6 +16,7 @@ from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
 from skillfactory.cli import parse_stage_args
+from skillfactory.ctranslate2_engine import rollout_function
 from skillfactory.io import read_jsonl
 from skillfactory.modeling import load_tokenizer, model_ref, set_threads
 from skillfactory.paged_cache import paged_cache
@@ -45,10 +46,11 @@ def attempts_logged(completions, **_) -> list[float]:
 
 def rollout_arguments(recipe: dict, longest_prompt: int) -> dict:
     """``GRPOConfig`` keywords of the recipe's ``backend``: TRL's plain ``generate``, transformers' continuous
-    batching with a paged cache sized for one step's completions, or vLLM colocated with the trainer."""
+    batching with a paged cache sized for one rollout's completions, or vLLM colocated with the trainer. CTranslate2
+    needs none: it comes in as the trainer's ``rollout_func``."""
     if recipe["backend"] == "vllm":
         return {"use_vllm": True, "vllm_mode": "colocate"}
-    if recipe["backend"] == "transformers":
+    if recipe["backend"] in ("transformers", "ctranslate2"):
         return {}
     # a process generates its share of a rollout at once; the whole rollout bounds it on any number of processes
     sequences = recipe["generation_batch_size"] or recipe["batch_size"] * recipe["gradient_accumulation_steps"]
@@ -111,6 +113,7 @@ def main(argv=None) -> None:
         model_init_kwargs={"revision": revision},
         **rollout_arguments(recipe, longest_prompt),
     )
+    rollout = rollout_function(recipe, p["threads"], p["seed"]) if recipe["backend"] == "ctranslate2" else None
     with resumable(args.checkpoints, p, [args.questions, name]) as resume:
         trainer = MasterWeightsGRPOTrainer(
             model=name,
@@ -119,6 +122,7 @@ def main(argv=None) -> None:
             train_dataset=dataset,
             processing_class=tokenizer,
             peft_config=lora_config(recipe),
+            rollout_func=rollout,
         )
         trainer.train(resume_from_checkpoint=resume)
         save_run(trainer, tokenizer, args.output)
