@@ -89,7 +89,8 @@ def test_malformed_output_never_crashes_and_counts_stay_consistent(text):
     assert usage["attempts"] == max(1, text.count("<sample>")) >= len(parse_attempts(text))
     assert 0 <= usage["verdicts_right"] <= usage["verdicts"] <= usage["verifications"] == text.count("<reflect>")
     assert 0 <= usage["retries_after_incorrect"] <= usage["judged_incorrect"] <= usage["attempts"]
-    assert 0 <= usage["retries_after_correct"] <= usage["judged_correct"] <= usage["attempts"] - usage["judged_incorrect"]
+    judged_correct_at_most = usage["attempts"] - usage["judged_incorrect"]
+    assert 0 <= usage["retries_after_correct"] <= usage["judged_correct"] <= judged_correct_at_most
     assert 0 <= usage["verdicts_right_on_correct"] <= usage["verdicts_on_correct"] <= usage["verdicts"]
     assert 0 <= usage["answer_changes"] <= max(0, text.count("<answer>") - 1)
     graded = grade(EXAMPLE, text)

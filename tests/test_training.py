@@ -178,7 +178,8 @@ def test_bf16_auto_follows_the_hardware(monkeypatch):
     assert training.native_bf16() is False
 
 
-RECIPE = {"batch_size": 8, "gradient_accumulation_steps": 2, "max_completion_length": 600, "generation_batch_size": None}
+RECIPE = {"batch_size": 8, "gradient_accumulation_steps": 2, "max_completion_length": 600,
+          "generation_batch_size": None}
 
 
 def test_rollout_backends_map_to_trl_switches():

@@ -1,11 +1,12 @@
 """Stage ``budget_forcing``: does thinking longer help? One model on a subset of the evaluation questions.
 
 Round 0 is the model's evaluation response to the question, complete under the evaluation's token budget (read from
-``evaluate``'s responses, so it is the very sample the accuracy tables score). In each extra round, the latest generation is cut where the model first
-closed its thinking (``</think>``; a response that never opens a thinking block is kept whole, since its end is where
-it stopped), a continuation phrase is appended, and the model continues from there with the prompt in front. The
-response after round ``r`` is everything kept so far plus the newest generation, so every round ends with whatever
-final answer the model gives last, and is scored like an evaluation response. This is budget forcing as in s1, done
+``evaluate``'s responses, so it is the very sample the accuracy tables score). In each extra round, the latest
+generation is cut where the model first closed its thinking (``</think>``; a response that never opens a thinking
+block is kept whole, since its end is where it stopped), a continuation phrase is appended, and the model continues
+from there with the prompt in front. The response after round ``r`` is everything kept so far plus the newest
+generation, so every round ends with whatever final answer the model gives last, and is scored like an evaluation
+response. This is budget forcing as in s1, done
 on text rather than inside the decoder, so it works with any backend that continues a prompt.
 
 Outputs a responses JSONL and a scores CSV (as ``evaluate``'s, with a ``round`` column, 0 to ``rounds``).
@@ -67,7 +68,9 @@ def main(argv=None) -> None:
     budget = p["budget_forcing"]
     sets = {Path(path).stem: read_jsonl(path)[: budget["n_questions"]] for path in args.eval_sets.split(",")}
     items = [(name, q, i) for name, rows in sets.items() for q in rows for i in range(p["samples_per_question"])]
-    evaluated = {(r["eval_set"], r["question_id"], r["sample_index"]): r["response"] for r in read_jsonl(args.evaluation)}
+    evaluated = {
+        (r["eval_set"], r["question_id"], r["sample_index"]): r["response"] for r in read_jsonl(args.evaluation)
+    }
     first = [evaluated[name, q["id"], i] for name, q, i in items]
     model, tokenizer = load_stage_model(p)
     prompts = [

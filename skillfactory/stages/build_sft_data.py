@@ -81,7 +81,8 @@ def dataset_stats(rows: list[dict], tokenizer) -> dict:
 
 def build_datasets(rows: list[dict], specs: dict, template: str, seed: int, candidates: dict) -> dict[str, list[dict]]:
     """Trace datasets first, so that a ``star`` dataset can match the size of the one it names. ``candidates``
-    holds the prompt ``styles`` and ``samples_per_style`` of self-sampling (see :func:`skillfactory.traces.style_quota`)."""
+    holds the prompt ``styles`` and ``samples_per_style`` of self-sampling (see
+    :func:`skillfactory.traces.style_quota`)."""
     out = {}
     for name, spec in sorted(specs.items(), key=lambda kv: kv[1]["kind"] == "star"):
         if spec["kind"] == "traces":
