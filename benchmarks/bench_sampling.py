@@ -93,7 +93,7 @@ def main() -> None:
     ct2 = CTranslate2Engine(args.model, tokenizer, args.threads)
     engines["ctranslate2"] = lambda: ct2.generate(texts, **settings)
     try:
-        vllm = VllmEngine(args.model, None, seed=0)
+        vllm = VllmEngine(args.model, seed=0)
         engines["vllm"] = lambda: vllm.generate(texts, **settings)
     except RuntimeError as error:
         print(f"vLLM not measured: {error}")

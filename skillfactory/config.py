@@ -9,7 +9,7 @@ from __future__ import annotations
 import jsonschema
 import yaml
 
-from skillfactory.traces import style_quota
+from skillfactory.traces import dataset_styles, style_quota
 
 
 class ConfigError(ValueError):
@@ -68,7 +68,8 @@ def cross_checks(config: dict) -> list[str]:
         if spec["kind"] == "star" and datasets.get(spec["match_rows"], {}).get("kind") != "traces":
             errors.append(f"config key 'sft_data.{name}.match_rows': must name a traces dataset in sft_data")
         if spec["kind"] == "traces":
-            styles, all_styles = spec["styles"] or list(config["prompts"]["styles"]), list(config["prompts"]["styles"])
+            all_styles = list(config["prompts"]["styles"])
+            styles = dataset_styles(spec, all_styles)
             if not set(styles) <= set(all_styles):
                 errors.append(f"config key 'sft_data.{name}.styles': must be null or names from prompts.styles")
             elif spec["min_kept_answers"] > len(styles) * style_quota(
@@ -85,7 +86,10 @@ def cross_checks(config: dict) -> list[str]:
     for role in ("skillfactory_arm", "baseline_arm"):
         if config["analysis"][role] not in config["arms"]:
             errors.append(f"config key 'analysis.{role}': must name one of arms")
-    for name, spec in {"train_set": config["train_set"], **config["eval_sets"]}.items():
+    if not set(config["sft_replay"]["styles"] or []) <= set(config["prompts"]["styles"]):
+        errors.append("config key 'sft_replay.styles': must be null or names from prompts.styles")
+    question_sets = {"train_set": config["train_set"], "rl_set": config["rl_set"], **config["eval_sets"]}
+    for name, spec in {k: v for k, v in question_sets.items() if v is not None}.items():
         if spec["task"] not in config["task_params"]:
             errors.append(f"config key '{name}.task': no task_params for task {spec['task']!r}")
     return errors

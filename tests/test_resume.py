@@ -46,7 +46,7 @@ def run(stage, inputs, out, recipe, interrupt=False, monkeypatch=None):
             raise Interrupted
 
         monkeypatch.setattr(Trainer, "_save_checkpoint", save_then_stop)
-    params = {"seed": 0, "threads": 1, "model": str(inputs / "model"), "revision": None, "recipe": recipe}
+    params = {"seed": 0, "threads": 1, "model": str(inputs / "model"), "recipe": recipe}
     if stage is train_grpo:
         params["prompt_template"] = "{question}"
         paths = ["--questions", str(inputs / "questions.jsonl")]

@@ -53,6 +53,8 @@ def test_skill_counts_are_exact_on_generated_traces(attempts, seed):
         "judged_correct": sum(v is True for _, _, v in attempts),
         "retries_after_correct": sum(v is True for _, _, v in attempts[:-1]),
         "answer_changes": sum(a != b for a, b in zip(sequence, sequence[1:])),
+        "well_formed": 1,
+        "final_is_last_sample": 1,
     }
 
 
@@ -93,6 +95,7 @@ def test_malformed_output_never_crashes_and_counts_stay_consistent(text):
     assert 0 <= usage["retries_after_correct"] <= usage["judged_correct"] <= judged_correct_at_most
     assert 0 <= usage["verdicts_right_on_correct"] <= usage["verdicts_on_correct"] <= usage["verdicts"]
     assert 0 <= usage["answer_changes"] <= max(0, text.count("<answer>") - 1)
+    assert 0 <= usage["final_is_last_sample"] <= usage["well_formed"] <= min(1, text.count("</think>"))
     graded = grade(EXAMPLE, text)
     assert graded["score"] in (0.0, 1.0)
 
@@ -119,6 +122,24 @@ def test_an_answer_tag_left_open_is_stray_and_not_a_second_try(response, multi, 
     assert is_multi_attempt(response) == multi and has_stray_answer_tag(response) == stray
 
 
+@pytest.mark.parametrize(
+    "response, form",
+    [
+        ("<think><sample><answer>1</answer></sample></think><answer>1</answer>", (1, 1)),
+        ("<think><sample><answer>1</answer></sample><sample><answer>2</answer></sample></think><answer>1</answer>",
+         (1, 0)),
+        ("<think><sample><answer>1</answer></think><answer>1</answer>", (0, 0)),  # a sample left open
+        ("<think><sample><answer>1</answer></sample></think>", (0, 0)),  # no final answer
+        ("<think><sample><answer>1</answer></sample>", (0, 0)),  # out of budget while thinking
+        ("<answer>1</answer>", (0, 0)),  # a plain answer
+        ("<think><sample>no answer</sample></think><answer>1</answer>", (1, 0)),
+    ],
+)
+def test_trace_form_needs_the_silver_traces_shape(response, form):
+    usage = skill_usage(response, is_correct)
+    assert (usage["well_formed"], usage["final_is_last_sample"]) == form
+
+
 def test_answers_scan_is_linear_on_hostile_text():
     import time
 
@@ -126,4 +147,5 @@ def test_answers_scan_is_linear_on_hostile_text():
     start = time.perf_counter()
     assert len(answers(hostile)) == 1
     skill_usage("<sample><reflect>" * 50_000, is_correct)
+    skill_usage("<think>" + "<sample>" * 100_000 + "</think>", is_correct)
     assert time.perf_counter() - start < 10.0  # a quadratic scan would take minutes

@@ -7,10 +7,14 @@ Each dataset named in the config's ``sft_data`` is one of two kinds:
 - ``star``: the STaR baseline, the model's own correct single responses under the main prompt style, as many rows as
   the dataset named by ``match_rows`` (drawn with replacement only if there are fewer correct responses).
 
+With ``replay.share`` above 0, every dataset is mixed with that share of replay documents (the same documents for
+every dataset, as many as its size needs; see :mod:`skillfactory.nano.replay`), marked by ``n_samples`` 0 and no
+``question_id``.
+
 Output per dataset: a JSONL in TRL's conversational prompt-completion format (``prompt``: the user message,
 ``completion``: the assistant message) plus ``question_id`` and ``n_samples``; and a stats JSON (rows, questions,
-traces per number of samples, verdict balance, token lengths with the model's tokenizer). ``summary.csv`` holds
-every dataset's stats, one row each, for the report.
+traces per number of samples, verdict balance, token lengths with the model's tokenizer, all of the dataset's own
+rows, and ``replay_rows``). ``summary.csv`` holds every dataset's stats, one row each, for the report.
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import pandas as pd
 
 from skillfactory.cli import parse_stage_args
 from skillfactory.io import read_jsonl, write_json, write_jsonl
-from skillfactory.modeling import load_tokenizer, model_ref
+from skillfactory.modeling import load_tokenizer
+from skillfactory.nano.replay import replay_count, replay_documents
 from skillfactory.prompts import task_prompt
-from skillfactory.tasks import get_task
+from skillfactory.tasks import get_task, question_keys
 from skillfactory.traces import build_traces, single_attempt
 
 log = logging.getLogger("build_sft_data")
@@ -92,17 +97,28 @@ def build_datasets(rows: list[dict], specs: dict, template: str, seed: int, cand
     return out
 
 
+def replay_rows(datasets: dict[str, list[dict]], replay: dict, seed: int, exclude: set) -> list[dict]:
+    """Enough replay rows for the largest dataset; each dataset takes the first ones it needs."""
+    n = max((replay_count(len(rows), replay["share"]) for rows in datasets.values()), default=0)
+    return [chat_row(d["prompt"], d["completion"][0]["content"], None, 0)
+            for d in replay_documents(n, replay, seed, exclude)]
+
+
 def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["reflections", "outdir"], argv)
+    args = parse_stage_args(__doc__, ["reflections", "tasks", "outdir"], argv)
     p = args.params
-    tokenizer = load_tokenizer(*model_ref(p))
+    tokenizer = load_tokenizer(p["model"])
     rows = read_jsonl(args.reflections)
+    exclude = question_keys(args.tasks.split(","))
+    datasets = build_datasets(rows, p["sft_data"], p["prompt_template"], p["seed"], p["candidates"])
+    replay = replay_rows(datasets, p["replay"], p["seed"], exclude)
     summary = []
-    for name, data in build_datasets(rows, p["sft_data"], p["prompt_template"], p["seed"], p["candidates"]).items():
+    for name, data in datasets.items():
         if not data:
             raise SystemExit(f"dataset {name!r} is empty: no question kept enough correctly verified answers")
-        write_jsonl(f"{args.outdir}/{name}.jsonl", data)
-        stats = dataset_stats(data, tokenizer)
+        n_replay = replay_count(len(data), p["replay"]["share"])
+        write_jsonl(f"{args.outdir}/{name}.jsonl", data + replay[:n_replay])
+        stats = {**dataset_stats(data, tokenizer), "replay_rows": n_replay}
         write_json(f"{args.outdir}/{name}.stats.json", stats)
         log.info("%s: %s", name, stats)
         summary.append({"dataset": name, **{k: v for k, v in stats.items() if k != "rows_per_n_samples"},

@@ -13,7 +13,8 @@ Outputs:
   the judged attempt's correctness), ``balanced_verdict_accuracy`` (the mean of verdict accuracy on correct and on
   incorrect attempts: 0.5 for verdicts that ignore correctness, however unequal the two kinds are), ``retry_rate``
   and ``retry_rate_after_correct`` (attempts judged Incorrect, or Correct, that are followed by another attempt),
-  ``mean_answer_changes`` and ``mean_tokens`` per response.
+  ``mean_answer_changes`` and ``mean_tokens`` per response, ``well_formed`` (share of responses shaped like a
+  silver trace) and ``final_is_last_sample`` (share of those whose final answer is their last sample's answer).
 """
 
 from __future__ import annotations
@@ -111,6 +112,8 @@ def summarize(rows: list[dict], model_id: dict) -> pd.DataFrame:
                 "retry_rate_after_correct": ratio(group["retries_after_correct"], group["judged_correct"]),
                 "mean_answer_changes": group["answer_changes"].mean(),
                 "mean_tokens": group["tokens"].mean(),
+                "well_formed": group["well_formed"].mean(),
+                "final_is_last_sample": ratio(group["final_is_last_sample"], group["well_formed"]),
             }
             for (eval_set, task), group in frame.groupby(["eval_set", "task"], sort=False)
         ]

@@ -89,6 +89,14 @@ def comparison_line(row: dict, level: float) -> str:
     )
 
 
+def interval_scope(seeds: list[int]) -> str:
+    """What the intervals resample: with one training seed they cover question sampling only, not training noise."""
+    if len(seeds) == 1:
+        return (f"over questions only: this run trained one seed ({seeds[0]}), so the intervals leave out how much "
+                "another training seed would move the models")
+    return f"over questions and training seeds (seeds {', '.join(map(str, seeds))})"
+
+
 def blocks(claims: list[dict], params: dict) -> list[tuple[str, object]]:
     """The document as (kind, content) blocks, rendered to Markdown and to HTML alike."""
     level = params["ci_level"]
@@ -97,10 +105,9 @@ def blocks(claims: list[dict], params: dict) -> list[tuple[str, object]]:
         (
             "p",
             f"Generated from the claims table of this run, never written by hand. Every number is a point estimate "
-            f"with its {level:.0%} percentile bootstrap interval over questions and training seeds "
-            f"({params['bootstrap_resamples']} resamples; seeds {', '.join(map(str, params['seeds']))}); differences "
-            "between models are paired. A comparison counts for a claim only when its whole interval lies on the "
-            "paper's side of no effect.",
+            f"with its {level:.0%} percentile bootstrap interval ({params['bootstrap_resamples']} resamples) "
+            f"{interval_scope(params['seeds'])}; differences between models are paired. A comparison counts for a "
+            "claim only when its whole interval lies on the paper's side of no effect.",
         ),
     ]
     verdicts, sections = [], []

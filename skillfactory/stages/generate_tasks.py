@@ -1,6 +1,6 @@
 """Stage ``generate_tasks``: the training questions and every evaluation set, seeded and leakage-free.
 
-Writes one JSONL per set; each row is a task example (for Countdown: ``id``, ``numbers``, ``target``,
+Writes one JSONL per set (``rl``: GRPO's own questions, when the config has an ``rl_set``); each row is a task example (for Countdown: ``id``, ``numbers``, ``target``,
 ``solution``) plus ``task`` (the task family's name). Evaluation sets are generated first and their keys excluded
 from training, and each later set excludes every earlier one, so no question appears twice.
 """
@@ -34,7 +34,7 @@ def generate_sets(sets: dict, task_params: dict, seed: int) -> dict[str, list[di
 def main(argv=None) -> None:
     args = parse_stage_args(__doc__, ["outdir"], argv)
     p = args.params
-    sets = {**p["eval_sets"], "train": p["train_set"]}
+    sets = {**p["eval_sets"], "train": p["train_set"], **({"rl": p["rl_set"]} if p["rl_set"] else {})}
     for name, rows in generate_sets(sets, p["task_params"], p["seed"]).items():
         write_jsonl(f"{args.outdir}/{name}.jsonl", rows)
 

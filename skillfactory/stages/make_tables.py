@@ -5,10 +5,12 @@ Reads the per-response scores of every evaluated model (``evaluate``) and of eve
 
 - ``accuracy``: every model on every evaluation set, accuracy with its interval over questions and seeds;
 - ``skills``: skill use per model, in domain and out of domain (attempts, verifications, verdict accuracy plain and
-  balanced, retries after an Incorrect verdict and their excess over retries after Correct, answer changes, tokens),
-  each with its interval (claim 2);
-- ``generalisation``: each arm before and after RL on every Countdown size and on the harder sizes pooled, and its
-  paired difference from the baseline arm in the same phase (claim 1);
+  balanced, retries after an Incorrect verdict and their excess over retries after Correct, answer changes, tokens,
+  the share of responses shaped like a silver trace and of those ending on their last sample's answer), each with
+  its interval (claim 2);
+- ``generalisation``: each arm before and after RL on every Countdown size and on the harder sizes pooled, its
+  paired difference from the baseline arm in the same phase (claim 1), and what RL changed (post-RL rows: RL model
+  minus the model it started from);
 - ``ood_change``: each RL arm's change against the base model on every out-of-domain set, on all of them as the mean
   over sets (decisive: every task weighs the same) and pooled over questions, and its paired difference from the
   baseline arm (claim 3);
@@ -45,13 +47,15 @@ RATIOS = {
     "retry_gap": [("retries_after_incorrect", "judged_incorrect"), ("retries_after_correct", "judged_correct")],
     "answer_changes": [("answer_changes", "responses")],
     "tokens": [("tokens", "responses")],
+    "well_formed": [("well_formed", "responses")],
+    "final_is_last_sample": [("final_is_last_sample", "well_formed")],
 }
 COMBINE = {
     "balanced_verdict_accuracy": lambda r: (r[0] + r[1]) / 2,
     "retry_gap": lambda r: r[0] - r[1],
 }
 SKILLS = ("attempts", "verifications", "verdict_accuracy", "balanced_verdict_accuracy", "retry_rate", "retry_gap",
-          "answer_changes", "tokens")
+          "answer_changes", "tokens", "well_formed", "final_is_last_sample")
 PHASES = ("pre-RL", "post-RL")
 TITLES = {
     "accuracy": "Accuracy of every model on every evaluation set",
@@ -170,6 +174,9 @@ def accuracy_table(an: Analysis, params: dict) -> pd.DataFrame:
                     "mean_attempts": frame["attempts"].mean(),
                     "mean_verifications": frame["verifications"].mean(),
                     "mean_tokens": frame["tokens"].mean(),
+                    "well_formed": frame["well_formed"].mean(),
+                    "final_is_last_sample": frame["final_is_last_sample"].sum() / frame["well_formed"].sum()
+                    if frame["well_formed"].sum() else float("nan"),
                 }
             )
     return pd.DataFrame(records)
@@ -211,6 +218,11 @@ def generalisation_table(an: Analysis, params: dict) -> pd.DataFrame:
                     if compared
                     else NAN
                 )
+                rl_change = (
+                    an.difference("accuracy", (model, None), (arm_model(params, arm, "pre-RL"), None), sets)
+                    if phase == "post-RL"
+                    else NAN
+                )
                 records.append(
                     {
                         "arm": arm,
@@ -220,6 +232,7 @@ def generalisation_table(an: Analysis, params: dict) -> pd.DataFrame:
                         "n_numbers": params["set_sizes"].get(label),
                         **columns("accuracy", an.interval("accuracy", model, sets)),
                         **columns("vs_baseline", diff),
+                        **columns("rl_change", rl_change),
                     }
                 )
     return pd.DataFrame(records)

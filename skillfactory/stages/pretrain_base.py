@@ -14,12 +14,12 @@ from datasets import Dataset
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from skillfactory.cli import parse_stage_args
-from skillfactory.io import read_jsonl, write_json
+from skillfactory.io import write_json
 from skillfactory.modeling import set_threads
 from skillfactory.prompts import parse_verdict
 from skillfactory.nano.corpus import build_corpus
 from skillfactory.nano.tokenizer import train_tokenizer
-from skillfactory.tasks import get_task
+from skillfactory.tasks import question_keys
 from skillfactory.training import resumable, run_sft, save_run
 
 log = logging.getLogger("pretrain_base")
@@ -83,11 +83,8 @@ def pretrain(p: dict, exclude: set, output: str, checkpoints: str, inputs: list[
 
 def main(argv=None) -> None:
     args = parse_stage_args(__doc__, ["tasks", "output", "checkpoints"], argv)
-    exclude = set()
     paths = args.tasks.split(",")
-    for path in paths:
-        exclude |= {get_task(r["task"]).key(r) for r in read_jsonl(path)}
-    pretrain(args.params, exclude, args.output, args.checkpoints, paths)
+    pretrain(args.params, question_keys(paths), args.output, args.checkpoints, paths)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from trl import GRPOConfig, GRPOTrainer
 from skillfactory.cli import parse_stage_args
 from skillfactory.ctranslate2_engine import rollout_function
 from skillfactory.io import read_jsonl
-from skillfactory.modeling import load_tokenizer, model_ref, set_threads
+from skillfactory.modeling import load_tokenizer, set_threads
 from skillfactory.paged_cache import paged_cache
 from skillfactory.prompts import task_prompt
 from skillfactory.skills import count_attempts
@@ -91,9 +91,9 @@ def main(argv=None) -> None:
     args = parse_stage_args(__doc__, ["questions", "output", "checkpoints"], argv)
     p = args.params
     set_threads(p["threads"])
-    name, revision = model_ref(p)
+    name = p["model"]
     recipe = p["recipe"]
-    tokenizer = load_tokenizer(name, revision)
+    tokenizer = load_tokenizer(name)
     dataset = rl_dataset(read_jsonl(args.questions), p["prompt_template"])
     longest_prompt = max(
         len(tokenizer.apply_chat_template(row, add_generation_prompt=True, tokenize=True, return_dict=False))
@@ -110,7 +110,6 @@ def main(argv=None) -> None:
         loss_type=recipe["loss_type"],
         scale_rewards=recipe["scale_rewards"],
         reward_weights=[1.0, 0.0],
-        model_init_kwargs={"revision": revision},
         **rollout_arguments(recipe, longest_prompt),
     )
     rollout = rollout_function(recipe, p["threads"], p["seed"]) if recipe["backend"] == "ctranslate2" else None

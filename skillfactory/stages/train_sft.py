@@ -13,7 +13,7 @@ import logging
 from datasets import load_dataset
 
 from skillfactory.cli import parse_stage_args
-from skillfactory.modeling import load_model, load_tokenizer, model_ref, set_threads
+from skillfactory.modeling import load_model, load_tokenizer, set_threads
 from skillfactory.training import resumable, run_sft, save_run
 
 log = logging.getLogger("train_sft")
@@ -23,12 +23,12 @@ def main(argv=None) -> None:
     args = parse_stage_args(__doc__, ["data", "output", "checkpoints"], argv)
     p = args.params
     set_threads(p["threads"])
-    name, revision = model_ref(p)
+    name = p["model"]
     recipe = p["recipe"]
-    tokenizer = load_tokenizer(name, revision, padding_side="right")
+    tokenizer = load_tokenizer(name, padding_side="right")
     dataset = load_dataset("json", data_files=args.data, split="train").select_columns(["prompt", "completion"])
     with resumable(args.checkpoints, p, [args.data, name]) as resume:
-        model = load_model(name, revision)
+        model = load_model(name)
         trainer, _ = run_sft(model, tokenizer, dataset, recipe, p["seed"], args.checkpoints, resume)
         save_run(trainer, tokenizer, args.output)
 

@@ -10,6 +10,7 @@ Families: Countdown (in domain) and the out-of-domain tasks of the paper: long m
 acronym, GSM8K and CommonsenseQA (read from the hub at paper scale), and word problems as GSM8K's nano stand-in.
 """
 
+from skillfactory.io import read_jsonl
 from skillfactory.tasks.acronym import ACRONYM
 from skillfactory.tasks.countdown import COUNTDOWN
 from skillfactory.tasks.hub_datasets import COMMONSENSE_QA, GSM8K_TASK
@@ -29,3 +30,8 @@ def get_task(name: str):
         return _TASKS[name]
     except KeyError:
         raise KeyError(f"unknown task {name!r}; known tasks: {sorted(_TASKS)}") from None
+
+
+def question_keys(paths: list[str]) -> set:
+    """The task keys of every question in the given task JSONL files: what generated documents must leave out."""
+    return {get_task(row["task"]).key(row) for path in paths for row in read_jsonl(path)}

@@ -84,6 +84,17 @@ def task_file(name):
     return f"{RESULTS}/tasks/{name}.jsonl"
 
 
+def question_sets():
+    """Every question set generate_tasks writes, by file name: the evaluation sets, ``train`` and, unless GRPO
+    reuses the training questions, ``rl``."""
+    rl = {"rl": config["rl_set"]} if config["rl_set"] else {}
+    return {**config["eval_sets"], "train": config["train_set"], **rl}
+
+
+TASK_SETS = list(question_sets())
+RL_SET = "rl" if config["rl_set"] else "train"
+
+
 def set_template(spec):
     """The prompt template of a question set: its own, or the main prompt style."""
     return spec["template"] or config["prompts"]["styles"][config["prompts"]["main_style"]]

@@ -2,6 +2,7 @@ if pretrains_base():
 
     rule pretrain_base:
         input:
+            # the questions the corpus leaves out; GRPO's own may appear, so that a new RL set retrains nothing
             tasks=[task_file(name) for name in [*config["eval_sets"], "train"]],
         output:
             directory(BASE_DIR),

@@ -22,6 +22,7 @@ rule sample_solutions:
         mem_mb=job_mem_mb("generate"),
     conda:
         "../../envs/generation.yaml"
+    priority: 50
     log:
         f"{RESULTS}/logs/sample_solutions.log",
     benchmark:
@@ -54,6 +55,7 @@ rule sample_reflections:
         mem_mb=job_mem_mb("generate"),
     conda:
         "../../envs/generation.yaml"
+    priority: 50
     log:
         f"{RESULTS}/logs/sample_reflections.log",
     benchmark:

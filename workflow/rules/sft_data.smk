@@ -1,6 +1,7 @@
 rule build_sft_data:
     input:
         reflections=rules.sample_reflections.output.reflections,
+        tasks=[task_file(name) for name in TASK_SETS],
         model=model_input("base", "base"),
     output:
         data=expand(f"{RESULTS}/sft_data/{{dataset}}.jsonl", dataset=config["sft_data"]),
@@ -17,12 +18,21 @@ rule build_sft_data:
                     "styles": list(config["prompts"]["styles"]),
                     "samples_per_style": config["sampling"]["samples_per_style"],
                 },
+                "replay": {
+                    **config["sft_replay"],
+                    "pretrain": config["pretrain"],
+                    "countdown": config["task_params"]["countdown"],
+                    "prompts": config["prompts"],
+                    "ood_sets": ood_sets(),
+                },
             }
         ),
+        tasks=lambda w, input: ",".join(input.tasks),
         outdir=lambda w, output: os.path.dirname(output.data[0]),
     conda:
         "../../envs/training.yaml"
+    priority: 50
     log:
         f"{RESULTS}/logs/build_sft_data.log",
     shell:
-        stage_shell("build_sft_data", "--reflections {input.reflections} --outdir {params.outdir}")
+        stage_shell("build_sft_data", "--reflections {input.reflections} --tasks {params.tasks} --outdir {params.outdir}")

@@ -5,16 +5,17 @@ localrules:
 
 rule generate_tasks:
     output:
-        [task_file(name) for name in [*config["eval_sets"], "train"]],
+        [task_file(name) for name in TASK_SETS],
     params:
         json=lambda w: as_json(
             {
                 "seed": config["seed"],
                 "task_params": {
                     task: config["task_params"][task]
-                    for task in sorted({config["train_set"]["task"], *(s["task"] for s in config["eval_sets"].values())})
+                    for task in sorted({s["task"] for s in question_sets().values()})
                 },
                 "train_set": config["train_set"],
+                "rl_set": config["rl_set"],
                 "eval_sets": config["eval_sets"],
             }
         ),

@@ -20,6 +20,7 @@ rule train_sft:
         mem_mb=job_mem_mb("train"),
     conda:
         "../../envs/training.yaml"
+    priority: 40
     log:
         f"{RESULTS}/logs/train_sft/{{dataset}}/seed{{seed}}.log",
     benchmark:
@@ -34,7 +35,7 @@ rule train_sft:
 
 rule train_grpo:
     input:
-        questions=task_file("train"),
+        questions=task_file(RL_SET),
         model=lambda w: model_input(*arm_init(w.arm), w.seed),
     output:
         directory(f"{RESULTS}/models/rl/{{arm}}/seed{{seed}}"),
@@ -45,7 +46,7 @@ rule train_grpo:
                 "threads": config["threads"],
                 **model_params(*arm_init(w.arm), w.seed),
                 "recipe": config["grpo"],
-                "prompt_template": set_template(config["train_set"]),
+                "prompt_template": set_template(question_sets()[RL_SET]),
             }
         ),
         checkpoints=lambda w: checkpoint_dir(f"train_grpo/{w.arm}/seed{w.seed}"),
@@ -55,6 +56,7 @@ rule train_grpo:
         mem_mb=job_mem_mb("train"),
     conda:
         "../../envs/grpo-vllm.yaml" if config["grpo"]["backend"] == "vllm" else "../../envs/training.yaml"
+    priority: 30
     log:
         f"{RESULTS}/logs/train_grpo/{{arm}}/seed{{seed}}.log",
     benchmark:

@@ -1,0 +1,121 @@
+"""Sweep one training stage against its own targets: SFT keeps the base model's abilities, RL learns.
+
+Run from the repository root after a nano run (or after the stages upstream of SFT)::
+
+    python benchmarks/sweep.py sft benchmarks/sweeps/sft.yaml [--source results] [--jobs 2]
+    python benchmarks/sweep.py rl benchmarks/sweeps/rl.yaml
+
+The variants file maps a variant's name to config overrides (merged on top of the nano default, as
+``--configfile`` merges). Each variant runs in its own folder ``results/sweeps/<stage>/<name>``, holding copies
+(times kept) of the source run's task files, base model and samples, so that Snakemake re-runs only what the
+overrides touch: for ``sft``, the SFT datasets, the SkillFactory and STaR SFT models and their evaluation; for
+``rl``, the ``rl_only`` arm's GRPO and its evaluation; the base model is evaluated in each variant's own settings. Variants run ``--jobs`` at a time. The script prints one
+row per variant with the stage's targets (see issue 25 and docs/results.md); nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from skillfactory.stages.make_tables import Analysis, load_scores
+
+ROOT = Path(__file__).resolve().parents[1]
+UPSTREAM = ["tasks", "models/base", "samples"]
+EVAL = "results/eval/{stage}/{name}/seed0/{file}"
+TARGETS = {
+    "sft": [EVAL.format(stage=s, name=n, file="scores.csv") for s, n in
+            [("base", "base"), ("sft", "skillfactory"), ("sft", "star")]],
+    "rl": [EVAL.format(stage=s, name=n, file="scores.csv") for s, n in [("base", "base"), ("rl", "rl_only")]],
+}
+OOD = ["multiplication", "letter_countdown", "acronym", "word_problems"]
+
+
+def prepare(source: Path, folder: Path, overrides: dict, threads: int) -> None:
+    """The variant's folder: upstream outputs copied with their times, the default config (which the Snakefile reads
+    from the working directory) and the variant's overrides as a config file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "config").exists():
+        (folder / "config").symlink_to(ROOT / "config")
+    for part in UPSTREAM:
+        target = folder / "results" / part
+        if not target.exists() and (source / part).exists():
+            shutil.copytree(source / part, target, copy_function=shutil.copy2)
+    (folder / "overrides.yaml").write_text(yaml.safe_dump({**overrides, "threads": threads}))
+
+
+def run(stage: str, source: Path, folder: Path, overrides: dict, threads: int) -> int:
+    prepare(source, folder, overrides, threads)
+    command = ["snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(folder), "--configfile",
+               str(folder / "overrides.yaml"), "--cores", str(threads), *TARGETS[stage]]
+    with open(folder / "sweep.log", "w") as log:
+        return subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+
+
+def metrics(folder: Path, stage: str, name: str) -> pd.DataFrame:
+    path = folder / EVAL.format(stage=stage, name=name, file="metrics.csv")
+    return pd.read_csv(path).set_index("eval_set") if path.exists() else pd.DataFrame()
+
+
+def sft_row(folder: Path) -> dict:
+    """SkillFactory-SFT: trace form on Countdown-3, traces and accuracy on Countdown-4/-5, out-of-domain mean against
+    the base model's; STaR-SFT: Countdown-3 against the base model's, out-of-domain mean against the base model's."""
+    base, sf, star = (metrics(folder, *m) for m in [("base", "base"), ("sft", "skillfactory"), ("sft", "star")])
+    row = {}
+    if not sf.empty:
+        row.update({
+            "sf_cd3": sf.at["countdown3", "accuracy"],
+            "sf_cd3_well_formed": sf.at["countdown3", "well_formed"],
+            "sf_cd3_final_is_last": sf.at["countdown3", "final_is_last_sample"],
+            "sf_cd4": sf.at["countdown4", "accuracy"], "sf_cd4_attempts": sf.at["countdown4", "mean_attempts"],
+            "sf_cd5": sf.at["countdown5", "accuracy"], "sf_cd5_attempts": sf.at["countdown5", "mean_attempts"],
+            "sf_ood_vs_base": sf.loc[OOD, "accuracy"].mean() / base.loc[OOD, "accuracy"].mean(),
+        })
+    if not star.empty:
+        row.update({
+            "star_cd3_minus_base": star.at["countdown3", "accuracy"] - base.at["countdown3", "accuracy"],
+            "star_ood_vs_base": star.loc[OOD, "accuracy"].mean() / base.loc[OOD, "accuracy"].mean(),
+        })
+    return row
+
+
+def rl_row(folder: Path) -> dict:
+    """``rl/rl_only`` minus the base model on Countdown-3, with its paired bootstrap interval."""
+    paths = [folder / EVAL.format(stage=s, name=n, file="scores.csv") for s, n in [("base", "base"), ("rl", "rl_only")]]
+    if not all(p.exists() for p in paths):
+        return {}
+    analysis = Analysis(load_scores(paths), {"analysis": {"bootstrap_resamples": 2000, "ci_level": 0.95}, "seed": 0})
+    diff = analysis.difference("accuracy", ("rl/rl_only", None), ("base", None), ["countdown3"])
+    curves = pd.read_csv(folder / "results/models/rl/rl_only/seed0/curves.csv")
+    reward = curves["reward"].dropna()
+    return {"cd3_gain": diff.estimate, "low": diff.low, "high": diff.high,
+            "reward_first_10": reward.head(10).mean(), "reward_last_10": reward.tail(10).mean()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stage", choices=sorted(TARGETS))
+    parser.add_argument("variants")
+    parser.add_argument("--source", default="results")
+    parser.add_argument("--jobs", type=int, default=2, help="variants at once; each gets 2/jobs threads")
+    args = parser.parse_args()
+    variants = yaml.safe_load(Path(args.variants).read_text())
+    source, out = Path(args.source).resolve(), Path("results/sweeps").resolve() / args.stage
+    threads = max(1, 2 // args.jobs)
+    folders = {name: out / name for name in variants}
+    with ThreadPoolExecutor(args.jobs) as pool:
+        codes = dict(zip(variants, pool.map(
+            lambda name: run(args.stage, source, folders[name], variants[name] or {}, threads), variants)))
+    summarize = sft_row if args.stage == "sft" else rl_row
+    table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f)} for n, f in folders.items()])
+    print(table.round(3).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
