@@ -109,6 +109,16 @@ def ood_sets():
     }
 
 
+def replay_params():
+    """What build_sft_data needs to write replay documents: the corpus settings only when it writes any, so that a
+    config without replay (the paper's) passes no hub data set's settings to the job."""
+    replay = config["sft_replay"]
+    if replay["share"] == 0:
+        return replay
+    corpus = {"pretrain": config["pretrain"], "countdown": config["task_params"]["countdown"]}
+    return {**replay, **corpus, "prompts": config["prompts"], "ood_sets": ood_sets()}
+
+
 def evaluated_models():
     """Every model evaluated, as (stage, name, seed): the base model, each SFT model an arm uses, each RL arm; the
     base model is evaluated once per seed too, so that every model's interval covers the same sampling seeds."""

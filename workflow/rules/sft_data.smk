@@ -18,13 +18,7 @@ rule build_sft_data:
                     "styles": list(config["prompts"]["styles"]),
                     "samples_per_style": config["sampling"]["samples_per_style"],
                 },
-                "replay": {
-                    **config["sft_replay"],
-                    "pretrain": config["pretrain"],
-                    "countdown": config["task_params"]["countdown"],
-                    "prompts": config["prompts"],
-                    "ood_sets": ood_sets(),
-                },
+                "replay": replay_params(),
             }
         ),
         tasks=lambda w, input: ",".join(input.tasks),
