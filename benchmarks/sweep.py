@@ -9,8 +9,9 @@ The variants file maps a variant's name to config overrides (merged on top of th
 ``--configfile`` merges). Each variant runs in its own folder ``results/sweeps/<stage>/<name>``, holding copies
 (times kept) of the source run's task files, base model and samples, so that Snakemake re-runs only what the
 overrides touch: for ``sft``, the SFT datasets, the SkillFactory and STaR SFT models and their evaluation; for
-``rl``, the ``rl_only`` arm's GRPO and its evaluation; the base model is evaluated in each variant's own settings. Variants run ``--jobs`` at a time. The script prints one
-row per variant with the stage's targets (see issue 25 and docs/results.md); nothing asserts.
+``rl``, the ``rl_only`` arm's GRPO and its evaluation; the base model is evaluated in each variant's own settings.
+Variants run ``--jobs`` at a time. The script prints one row per variant with the stage's targets (the stage
+targets of README.md#development); nothing asserts.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ TARGETS = {
             [("base", "base"), ("sft", "skillfactory"), ("sft", "star")]],
     "rl": [EVAL.format(stage=s, name=n, file="scores.csv") for s, n in [("base", "base"), ("rl", "rl_only")]],
 }
-OOD = ["multiplication", "letter_countdown", "acronym", "word_problems"]
 
 
 def prepare(source: Path, folder: Path, overrides: dict, threads: int) -> None:
@@ -67,6 +67,9 @@ def sft_row(folder: Path) -> dict:
     """SkillFactory-SFT: trace form on Countdown-3, traces and accuracy on Countdown-4/-5, out-of-domain mean against
     the base model's; STaR-SFT: Countdown-3 against the base model's, out-of-domain mean against the base model's."""
     base, sf, star = (metrics(folder, *m) for m in [("base", "base"), ("sft", "skillfactory"), ("sft", "star")])
+    if base.empty:
+        return {}
+    ood = list(base.index[base["task"] != "countdown"])  # the sets of other task families than the training task's
     row = {}
     if not sf.empty:
         row.update({
@@ -75,12 +78,12 @@ def sft_row(folder: Path) -> dict:
             "sf_cd3_final_is_last": sf.at["countdown3", "final_is_last_sample"],
             "sf_cd4": sf.at["countdown4", "accuracy"], "sf_cd4_attempts": sf.at["countdown4", "mean_attempts"],
             "sf_cd5": sf.at["countdown5", "accuracy"], "sf_cd5_attempts": sf.at["countdown5", "mean_attempts"],
-            "sf_ood_vs_base": sf.loc[OOD, "accuracy"].mean() / base.loc[OOD, "accuracy"].mean(),
+            "sf_ood_vs_base": sf.loc[ood, "accuracy"].mean() / base.loc[ood, "accuracy"].mean(),
         })
     if not star.empty:
         row.update({
             "star_cd3_minus_base": star.at["countdown3", "accuracy"] - base.at["countdown3", "accuracy"],
-            "star_ood_vs_base": star.loc[OOD, "accuracy"].mean() / base.loc[OOD, "accuracy"].mean(),
+            "star_ood_vs_base": star.loc[ood, "accuracy"].mean() / base.loc[ood, "accuracy"].mean(),
         })
     return row
 

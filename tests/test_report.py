@@ -70,6 +70,7 @@ def scores(model, accuracy, seeds=(0, 1), questions=60, skills=None, rounds=None
                         "attempts": attempts, "verifications": skills.get("verifications", 0),
                         **{column: skills.get(column, 0) for column in VERDICT_COLUMNS},
                         "answer_changes": attempts - 1, "tokens": 40 * attempts,
+                        "well_formed": int(attempts > 1), "final_is_last_sample": int(attempts > 1),
                         **({"round": round_} if rounds is not None else {}),
                     })
     return pd.DataFrame(rows, columns=[*(["round"] if rounds is not None else []), "model", "stage", "name", "seed",
@@ -128,6 +129,10 @@ def test_known_effects_are_found_with_intervals_on_the_right_side(paper_world):
     post = generalisation.loc[("skillfactory", "post-RL", "harder (pooled)")]
     assert 0.35 < post["vs_baseline"] < 0.65 and post["vs_baseline_low"] > 0.2
     assert generalisation.loc[("skillfactory", "pre-RL", "countdown3"), "vs_baseline_high"] < 0
+    rl_change = generalisation.loc[("skillfactory", "post-RL", "countdown3")]  # 0.7 after RL against 0.05 before
+    assert 0.5 < rl_change["rl_change"] < 0.8 and rl_change["rl_change_low"] > 0.45
+    assert generalisation.loc[("rl_only", "post-RL", "countdown3"), "rl_change_low"] > 0.2  # 0.7 against 0.3
+    assert generalisation.xs("pre-RL", level="phase")["rl_change"].isna().all()
     ood = pd.read_csv(tables / "ood_change.csv").set_index(["arm", "eval_set"])
     assert ood.loc[("rl_only", "all (pooled)"), "change_high"] < 0
     assert ood.loc[("skillfactory", "all (pooled)"), "vs_baseline_low"] > 0

@@ -1,8 +1,9 @@
 """Stage ``generate_tasks``: the training questions and every evaluation set, seeded and leakage-free.
 
-Writes one JSONL per set (``rl``: GRPO's own questions, when the config has an ``rl_set``); each row is a task example (for Countdown: ``id``, ``numbers``, ``target``,
-``solution``) plus ``task`` (the task family's name). Evaluation sets are generated first and their keys excluded
-from training, and each later set excludes every earlier one, so no question appears twice.
+Writes one JSONL per set (``rl``: GRPO's own questions, when the config has an ``rl_set``); each row is a task
+example (for Countdown: ``id``, ``numbers``, ``target``, ``solution``) plus ``task`` (the task family's name).
+Evaluation sets are generated first and their keys excluded from training, and each later set excludes every earlier
+one, so no question appears twice.
 """
 
 from __future__ import annotations
