@@ -29,4 +29,6 @@ rule build_sft_data:
     log:
         f"{RESULTS}/logs/build_sft_data.log",
     shell:
-        stage_shell("build_sft_data", "--reflections {input.reflections} --tasks {params.tasks} --outdir {params.outdir}")
+        stage_shell(
+            "build_sft_data", "--reflections {input.reflections} --tasks {params.tasks} --outdir {params.outdir}"
+        )
