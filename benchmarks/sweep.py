@@ -10,7 +10,8 @@ The variants file maps a variant's name to config overrides (merged on top of th
 (times kept) of the source run's task files, base model and samples, so that Snakemake re-runs only what the
 overrides touch: for ``sft``, the SFT datasets, the SkillFactory and STaR SFT models and their evaluation; for
 ``rl``, the ``rl_only`` arm's GRPO and its evaluation; the base model is evaluated in each variant's own settings.
-Variants run ``--jobs`` at a time. The script prints one row per variant with the stage's targets (the stage
+Variants run ``--jobs`` at a time, all with training seed ``--seed`` (folders of seeds other than 0 are under
+``results/sweeps/<stage>/seed<k>/``). The script prints one row per variant with the stage's targets (the stage
 targets of README.md#development); nothing asserts.
 """
 
@@ -29,15 +30,14 @@ from skillfactory.stages.make_tables import Analysis, load_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = ["tasks", "models/base", "samples"]
-EVAL = "results/eval/{stage}/{name}/seed0/{file}"
-TARGETS = {
-    "sft": [EVAL.format(stage=s, name=n, file="scores.csv") for s, n in
-            [("base", "base"), ("sft", "skillfactory"), ("sft", "star")]],
-    "rl": [EVAL.format(stage=s, name=n, file="scores.csv") for s, n in [("base", "base"), ("rl", "rl_only")]],
+EVAL = "results/eval/{stage}/{name}/seed{seed}/{file}"
+MODELS = {
+    "sft": [("base", "base"), ("sft", "skillfactory"), ("sft", "star")],
+    "rl": [("base", "base"), ("rl", "rl_only")],
 }
 
 
-def prepare(source: Path, folder: Path, overrides: dict, threads: int) -> None:
+def prepare(source: Path, folder: Path, overrides: dict, threads: int, seed: int) -> None:
     """The variant's folder: upstream outputs copied with their times, the default config (which the Snakefile reads
     from the working directory) and the variant's overrides as a config file."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -47,26 +47,27 @@ def prepare(source: Path, folder: Path, overrides: dict, threads: int) -> None:
         target = folder / "results" / part
         if not target.exists() and (source / part).exists():
             shutil.copytree(source / part, target, copy_function=shutil.copy2)
-    (folder / "overrides.yaml").write_text(yaml.safe_dump({**overrides, "threads": threads}))
+    (folder / "overrides.yaml").write_text(yaml.safe_dump({**overrides, "threads": threads, "seeds": [seed]}))
 
 
-def run(stage: str, source: Path, folder: Path, overrides: dict, threads: int) -> int:
-    prepare(source, folder, overrides, threads)
+def run(stage: str, source: Path, folder: Path, overrides: dict, threads: int, seed: int) -> int:
+    prepare(source, folder, overrides, threads, seed)
+    targets = [EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in MODELS[stage]]
     command = ["snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(folder), "--configfile",
-               str(folder / "overrides.yaml"), "--cores", str(threads), *TARGETS[stage]]
+               str(folder / "overrides.yaml"), "--cores", str(threads), *targets]
     with open(folder / "sweep.log", "w") as log:
         return subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
 
 
-def metrics(folder: Path, stage: str, name: str) -> pd.DataFrame:
-    path = folder / EVAL.format(stage=stage, name=name, file="metrics.csv")
+def metrics(folder: Path, stage: str, name: str, seed: int) -> pd.DataFrame:
+    path = folder / EVAL.format(stage=stage, name=name, seed=seed, file="metrics.csv")
     return pd.read_csv(path).set_index("eval_set") if path.exists() else pd.DataFrame()
 
 
-def sft_row(folder: Path) -> dict:
+def sft_row(folder: Path, seed: int) -> dict:
     """SkillFactory-SFT: trace form on Countdown-3, traces and accuracy on Countdown-4/-5, out-of-domain mean against
     the base model's; STaR-SFT: Countdown-3 against the base model's, out-of-domain mean against the base model's."""
-    base, sf, star = (metrics(folder, *m) for m in [("base", "base"), ("sft", "skillfactory"), ("sft", "star")])
+    base, sf, star = (metrics(folder, *model, seed) for model in MODELS["sft"])
     if base.empty:
         return {}
     ood = list(base.index[base["task"] != "countdown"])  # the sets of other task families than the training task's
@@ -88,14 +89,14 @@ def sft_row(folder: Path) -> dict:
     return row
 
 
-def rl_row(folder: Path) -> dict:
+def rl_row(folder: Path, seed: int) -> dict:
     """``rl/rl_only`` minus the base model on Countdown-3, with its paired bootstrap interval."""
-    paths = [folder / EVAL.format(stage=s, name=n, file="scores.csv") for s, n in [("base", "base"), ("rl", "rl_only")]]
+    paths = [folder / EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in MODELS["rl"]]
     if not all(p.exists() for p in paths):
         return {}
     analysis = Analysis(load_scores(paths), {"analysis": {"bootstrap_resamples": 2000, "ci_level": 0.95}, "seed": 0})
     diff = analysis.difference("accuracy", ("rl/rl_only", None), ("base", None), ["countdown3"])
-    curves = pd.read_csv(folder / "results/models/rl/rl_only/seed0/curves.csv")
+    curves = pd.read_csv(folder / f"results/models/rl/rl_only/seed{seed}/curves.csv")
     reward = curves["reward"].dropna()
     return {"cd3_gain": diff.estimate, "low": diff.low, "high": diff.high,
             "reward_first_10": reward.head(10).mean(), "reward_last_10": reward.tail(10).mean()}
@@ -103,20 +104,22 @@ def rl_row(folder: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage", choices=sorted(TARGETS))
+    parser.add_argument("stage", choices=sorted(MODELS))
     parser.add_argument("variants")
     parser.add_argument("--source", default="results")
     parser.add_argument("--jobs", type=int, default=2, help="variants at once; each gets 2/jobs threads")
+    parser.add_argument("--seed", type=int, default=0, help="training seed of every variant (config key seeds)")
     args = parser.parse_args()
     variants = yaml.safe_load(Path(args.variants).read_text())
-    source, out = Path(args.source).resolve(), Path("results/sweeps").resolve() / args.stage
+    source = Path(args.source).resolve()
+    out = Path("results/sweeps").resolve() / args.stage / (f"seed{args.seed}" if args.seed else "")
     threads = max(1, 2 // args.jobs)
     folders = {name: out / name for name in variants}
     with ThreadPoolExecutor(args.jobs) as pool:
         codes = dict(zip(variants, pool.map(
-            lambda name: run(args.stage, source, folders[name], variants[name] or {}, threads), variants)))
+            lambda name: run(args.stage, source, folders[name], variants[name] or {}, threads, args.seed), variants)))
     summarize = sft_row if args.stage == "sft" else rl_row
-    table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f)} for n, f in folders.items()])
+    table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f, args.seed)} for n, f in folders.items()])
     print(table.round(3).to_string(index=False))
 
 
