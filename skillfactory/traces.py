@@ -14,8 +14,9 @@ A trace for a question with N attempts is::
     <answer>final answer</answer>
 
 In the main format attempt N is correct (so its valid reflection says Correct) and the N-1 earlier attempts are a
-random draw from the question's other kept attempts. The ablation switches drop the reflections (generic glue only)
-or stop forcing the last attempt to be correct. Everything is drawn from a ``random.Random`` the caller seeds.
+random draw from the question's other kept attempts, optionally one per distinct answer. The ablation switches drop
+the reflections (generic glue only) or stop forcing the last attempt to be correct. Everything is drawn from a
+``random.Random`` the caller seeds.
 """
 
 from __future__ import annotations
@@ -55,8 +56,24 @@ def kept_by_question(rows: list[dict], min_kept: int) -> dict[str, list[dict]]:
     }
 
 
-def choose_attempts(rng: random.Random, kept: list[dict], n: int, last_correct: bool) -> list[dict] | None:
-    """``n`` distinct attempts in trace order, or ``None`` when the question has too few."""
+def one_per_answer(rng: random.Random, kept: list[dict]) -> list[dict]:
+    """One attempt, drawn at random, for each distinct answer among ``kept`` (answers compared up to whitespace).
+
+    A small model samples the same answer many times; a trace drawn from all of them mostly retries an answer it
+    has just verified as wrong, and a model trained on it learns to repeat itself instead of searching."""
+    chosen = {}
+    for row in rng.sample(kept, len(kept)):
+        chosen.setdefault(" ".join((row["answer"] or "").split()), row)
+    return list(chosen.values())
+
+
+def choose_attempts(
+    rng: random.Random, kept: list[dict], n: int, last_correct: bool, distinct_answers: bool
+) -> list[dict] | None:
+    """``n`` distinct attempts in trace order (with ``distinct_answers``, no two with the same answer), or ``None``
+    when the question has too few."""
+    if distinct_answers:
+        kept = one_per_answer(rng, kept)
     if len(kept) < n:
         return None
     if not last_correct:
@@ -123,7 +140,7 @@ def build_traces(rows: list[dict], fmt: dict, seed: int, styles: list[str], samp
     out = []
     for qid, kept in kept_by_question(rows, fmt["min_kept_answers"]).items():
         for n in range(1, fmt["max_samples"] + 1):
-            attempts = choose_attempts(rng, kept, n, fmt["last_correct"])
+            attempts = choose_attempts(rng, kept, n, fmt["last_correct"], fmt["distinct_answers"])
             if attempts is None:
                 continue
             out.append(

@@ -23,17 +23,23 @@ MAIN = {
     "max_samples": 4,
     "reflections": True,
     "last_correct": True,
+    "distinct_answers": False,
     "styles": None,
 }
 
 
-def make_rows(pattern: list[list[bool]]) -> list[dict]:
-    """Sample rows for one question per entry; each bool says whether that response is correct."""
+def make_rows(pattern: list[list[bool]], variants: int = 1) -> list[dict]:
+    """Sample rows for one question per entry; each bool says whether that response is correct. Response ``i``
+    writes answer variant ``i % variants`` (two of the correct answers, ``variants`` of the wrong ones)."""
     rows = []
     for q, answers in enumerate(pattern):
         example = {"task": "countdown", "id": f"q{q}", "numbers": [2, 3 + q], "target": 5 + q}
         for i, correct in enumerate(answers):
-            steps = f"Step 1: 2 + {3 + q} = {5 + q}" if correct else f"Step 1: 2 * {3 + q} = {6 + 2 * q}"
+            v = i % variants
+            if correct:
+                steps = f"Step 1: {3 + q} + 2 = {5 + q}" if v % 2 else f"Step 1: 2 + {3 + q} = {5 + q}"
+            else:
+                steps = f"Step 1: 2 * {3 + q} = {6 + 2 * q + v}"
             response = f"<answer>\n{steps}\n</answer> q{q}s{i}"
             verdict = "Correct" if correct else "Incorrect"
             rows.append(
@@ -86,6 +92,8 @@ def check_trace(row: dict, own_rows: list[dict], fmt: dict) -> None:
     uses = Counter(samples)
     assert len(samples) == n and all(uses[s] <= len(own[s]) for s in samples), "a row used twice"
     last = own[samples[-1]][0]  # rows with the same text have the same answer and correctness
+    if fmt["distinct_answers"]:
+        assert len({own[s][0]["answer"] for s in samples}) == n, "an answer retried within a trace"
     assert extract_answer(trace) == last["answer"]
     if fmt["last_correct"]:
         assert last["correct"] and COUNTDOWN.score(trace, last["example"]) == 1.0
@@ -114,6 +122,25 @@ def test_main_format_invariants(pattern, seed):
     assert {r["question_id"] for r in data} == kept
     for row in data:
         check_trace(row, questions[row["question_id"]], MAIN)
+
+
+@settings(max_examples=60, deadline=None)
+@given(patterns, st.integers(1, 4), st.integers(0, 100))
+def test_distinct_answers_never_retry_an_answer_and_use_every_one(pattern, variants, seed):
+    """With ``distinct_answers`` a question gets a trace of N attempts for every N up to its number of distinct
+    answers (one of them correct), and none beyond."""
+    rows = make_rows(pattern, variants)
+    fmt = {**MAIN, "distinct_answers": True, "max_samples": 5}
+    data = build_datasets(rows, {"sf": fmt}, "{question}", seed, CANDIDATES)["sf"]
+    questions = by_question(rows)
+    for qid, own in questions.items():
+        if len(own) < fmt["min_kept_answers"] or not any(r["correct"] for r in own):
+            continue
+        distinct = len({r["answer"] for r in own})
+        lengths = sorted(r["n_samples"] for r in data if r["question_id"] == qid)
+        assert lengths == list(range(1, min(distinct, fmt["max_samples"]) + 1))
+    for row in data:
+        check_trace(row, questions[row["question_id"]], fmt)
 
 
 @pytest.mark.workflow
