@@ -55,6 +55,12 @@ def aligned_grids(frames: list[pd.DataFrame], value: str, count: str) -> list[tu
     return grids
 
 
+def ratio(numerator: pd.Series, denominator: pd.Series) -> float:
+    """The point estimate of a ratio of sums: undefined (NaN) rather than 0 when nothing was counted, e.g. no
+    verdicts at all."""
+    return numerator.sum() / denominator.sum() if denominator.sum() else float("nan")
+
+
 def _draws(n_seeds: int, n_questions: int, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """How often each seed and each question is drawn in each replicate (multinomial counts)."""
     rng = np.random.default_rng(seed)

@@ -41,6 +41,7 @@ SKILL_COLUMNS = (
     "judged_correct",
     "retries_after_correct",
     "answer_changes",
+    "repeated_answers",
     "well_formed",
     "final_is_last_sample",
 )
@@ -130,6 +131,7 @@ def skill_usage(response: str, is_correct) -> dict[str, int]:
       model that acts on its verdicts retries more often after Incorrect than after Correct;
     - ``answer_changes``: consecutive complete answers that differ (a trace's attempts' answers, then its final
       answer), i.e. how often the model changes its answer;
+    - ``repeated_answers``: attempts whose answer is that of an earlier attempt, i.e. retries that search nothing new;
     - ``well_formed`` / ``final_is_last_sample``: see :func:`trace_form`.
     """
     attempts = parse_attempts(response)
@@ -149,11 +151,13 @@ def skill_usage(response: str, is_correct) -> dict[str, int]:
         counts[f"judged_{judged}"] += 1
         counts[f"retries_after_{judged}"] += i + 1 < len(attempts)
     given = answers(response)
+    tried = [found[-1] for found in (answers(a.text) for a in attempts) if found]
     return {
         "attempts": count_attempts(response),
         "verifications": count_verifications(response),
         **counts,
         "answer_changes": sum(a != b for a, b in zip(given, given[1:])),
+        "repeated_answers": sum(answer in tried[:i] for i, answer in enumerate(tried)),
         **trace_form(response),
     }
 

@@ -69,7 +69,7 @@ def scores(model, accuracy, seeds=(0, 1), questions=60, skills=None, rounds=None
                         "question_id": f"{eval_set}-{q}", "sample_index": 0, "score": float(rng.uniform() < p),
                         "attempts": attempts, "verifications": skills.get("verifications", 0),
                         **{column: skills.get(column, 0) for column in VERDICT_COLUMNS},
-                        "answer_changes": attempts - 1, "tokens": 40 * attempts,
+                        "answer_changes": attempts - 1, "repeated_answers": 0, "tokens": 40 * attempts,
                         "well_formed": int(attempts > 1), "final_is_last_sample": int(attempts > 1),
                         **({"round": round_} if rounds is not None else {}),
                     })

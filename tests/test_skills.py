@@ -53,6 +53,7 @@ def test_skill_counts_are_exact_on_generated_traces(attempts, seed):
         "judged_correct": sum(v is True for _, _, v in attempts),
         "retries_after_correct": sum(v is True for _, _, v in attempts[:-1]),
         "answer_changes": sum(a != b for a, b in zip(sequence, sequence[1:])),
+        "repeated_answers": sum(a in sequence[:i] for i, a in enumerate(sequence[:-1])),
         "well_formed": 1,
         "final_is_last_sample": 1,
     }
@@ -95,6 +96,7 @@ def test_malformed_output_never_crashes_and_counts_stay_consistent(text):
     assert 0 <= usage["retries_after_correct"] <= usage["judged_correct"] <= judged_correct_at_most
     assert 0 <= usage["verdicts_right_on_correct"] <= usage["verdicts_on_correct"] <= usage["verdicts"]
     assert 0 <= usage["answer_changes"] <= max(0, text.count("<answer>") - 1)
+    assert 0 <= usage["repeated_answers"] <= usage["attempts"] - 1
     assert 0 <= usage["final_is_last_sample"] <= usage["well_formed"] <= min(1, text.count("</think>"))
     graded = grade(EXAMPLE, text)
     assert graded["score"] in (0.0, 1.0)

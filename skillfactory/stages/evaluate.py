@@ -13,8 +13,9 @@ Outputs:
   the judged attempt's correctness), ``balanced_verdict_accuracy`` (the mean of verdict accuracy on correct and on
   incorrect attempts: 0.5 for verdicts that ignore correctness, however unequal the two kinds are), ``retry_rate``
   and ``retry_rate_after_correct`` (attempts judged Incorrect, or Correct, that are followed by another attempt),
-  ``mean_answer_changes`` and ``mean_tokens`` per response, ``well_formed`` (share of responses shaped like a
-  silver trace) and ``final_is_last_sample`` (share of those whose final answer is their last sample's answer).
+  ``mean_answer_changes`` and ``mean_tokens`` per response, ``repeated_answers`` (share of attempts that repeat an
+  earlier attempt's answer), ``well_formed`` (share of responses shaped like a silver trace) and
+  ``final_is_last_sample`` (share of those whose final answer is their last sample's answer).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from skillfactory.bootstrap import ratio
 from skillfactory.cli import parse_stage_args
 from skillfactory.generation import load_stage_model, sample
 from skillfactory.io import read_jsonl, write_jsonl
@@ -80,11 +82,6 @@ def labelled(frame: pd.DataFrame, model_id: dict) -> pd.DataFrame:
     return pd.concat([pd.DataFrame(labels, index=frame.index), frame], axis=1)
 
 
-def ratio(numerator: pd.Series, denominator: pd.Series) -> float:
-    """A share that is undefined (NaN) rather than 0 when nothing was counted, e.g. no verdicts at all."""
-    return numerator.sum() / denominator.sum() if denominator.sum() else float("nan")
-
-
 def balanced_verdict_accuracy(group: pd.DataFrame) -> float:
     """Mean of the verdict accuracies on correct and on incorrect attempts (NaN unless both kinds were judged)."""
     on_incorrect = group["verdicts"] - group["verdicts_on_correct"]
@@ -111,6 +108,7 @@ def summarize(rows: list[dict], model_id: dict) -> pd.DataFrame:
                 "retry_rate": ratio(group["retries_after_incorrect"], group["judged_incorrect"]),
                 "retry_rate_after_correct": ratio(group["retries_after_correct"], group["judged_correct"]),
                 "mean_answer_changes": group["answer_changes"].mean(),
+                "repeated_answers": ratio(group["repeated_answers"], group["attempts"]),
                 "mean_tokens": group["tokens"].mean(),
                 "well_formed": group["well_formed"].mean(),
                 "final_is_last_sample": ratio(group["final_is_last_sample"], group["well_formed"]),

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from skillfactory.bootstrap import Interval, aligned_grids, combined_interval
+from skillfactory.bootstrap import Interval, aligned_grids, combined_interval, ratio
 from skillfactory.cli import parse_stage_args
 
 # statistic -> its ratios, each (summed value, summed count) over the responses of a (seed, question) cell, and how
@@ -46,6 +46,7 @@ RATIOS = {
     "retry_rate": [("retries_after_incorrect", "judged_incorrect")],
     "retry_gap": [("retries_after_incorrect", "judged_incorrect"), ("retries_after_correct", "judged_correct")],
     "answer_changes": [("answer_changes", "responses")],
+    "repeated_answers": [("repeated_answers", "attempts")],
     "tokens": [("tokens", "responses")],
     "well_formed": [("well_formed", "responses")],
     "final_is_last_sample": [("final_is_last_sample", "well_formed")],
@@ -55,7 +56,7 @@ COMBINE = {
     "retry_gap": lambda r: r[0] - r[1],
 }
 SKILLS = ("attempts", "verifications", "verdict_accuracy", "balanced_verdict_accuracy", "retry_rate", "retry_gap",
-          "answer_changes", "tokens", "well_formed", "final_is_last_sample")
+          "answer_changes", "repeated_answers", "tokens", "well_formed", "final_is_last_sample")
 PHASES = ("pre-RL", "post-RL")
 TITLES = {
     "accuracy": "Accuracy of every model on every evaluation set",
@@ -175,8 +176,7 @@ def accuracy_table(an: Analysis, params: dict) -> pd.DataFrame:
                     "mean_verifications": frame["verifications"].mean(),
                     "mean_tokens": frame["tokens"].mean(),
                     "well_formed": frame["well_formed"].mean(),
-                    "final_is_last_sample": frame["final_is_last_sample"].sum() / frame["well_formed"].sum()
-                    if frame["well_formed"].sum() else float("nan"),
+                    "final_is_last_sample": ratio(frame["final_is_last_sample"], frame["well_formed"]),
                 }
             )
     return pd.DataFrame(records)
