@@ -65,8 +65,9 @@ def metrics(folder: Path, stage: str, name: str, seed: int) -> pd.DataFrame:
 
 
 def sft_row(folder: Path, seed: int) -> dict:
-    """SkillFactory-SFT: trace form on Countdown-3, traces and accuracy on Countdown-4/-5, out-of-domain mean against
-    the base model's; STaR-SFT: Countdown-3 against the base model's, out-of-domain mean against the base model's."""
+    """SkillFactory-SFT: trace form and repeated answers on Countdown-3, traces and accuracy on Countdown-4/-5,
+    out-of-domain mean against the base model's; STaR-SFT: Countdown-3 and out-of-domain mean against the base
+    model's."""
     base, sf, star = (metrics(folder, *model, seed) for model in MODELS["sft"])
     if base.empty:
         return {}
@@ -77,6 +78,7 @@ def sft_row(folder: Path, seed: int) -> dict:
             "sf_cd3": sf.at["countdown3", "accuracy"],
             "sf_cd3_well_formed": sf.at["countdown3", "well_formed"],
             "sf_cd3_final_is_last": sf.at["countdown3", "final_is_last_sample"],
+            "sf_cd3_repeated_answers": sf.at["countdown3", "repeated_answers"],
             "sf_cd4": sf.at["countdown4", "accuracy"], "sf_cd4_attempts": sf.at["countdown4", "mean_attempts"],
             "sf_cd5": sf.at["countdown5", "accuracy"], "sf_cd5_attempts": sf.at["countdown5", "mean_attempts"],
             "sf_ood_vs_base": sf.loc[ood, "accuracy"].mean() / base.loc[ood, "accuracy"].mean(),

@@ -1,0 +1,74 @@
+"""Why a trace-trained model's responses miss the SFT targets: one row per evaluation set, from ``responses.jsonl``.
+
+    python benchmarks/trace_failures.py results/eval/sft/skillfactory/seed0/responses.jsonl [--max-new-tokens 896]
+
+Every response falls in exactly one class:
+
+- ``final_is_last``: a well-formed trace whose final answer is its last sample's answer (what SFT should teach);
+- ``copy_slip``: a well-formed trace whose final answer differs from its last sample's (``copy_slip_last_correct``:
+  of those, the ones whose last sample was correct, i.e. lost by copying alone);
+- ``out_of_tokens``: not well-formed and stopped at the token limit (``still_searching``: of those, the ones whose
+  every readable verdict says Incorrect, i.e. the model was still looking for an answer it could verify);
+- ``other_malformed``: the rest.
+
+Each class is a share of the set's responses. ``repeated_answers`` is the share of attempts that repeat an earlier
+attempt's answer (as the evaluation counts it; recounted here, so that older evaluations can be read too). Nothing asserts: this explains numbers, it does not judge them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from skillfactory.io import read_jsonl
+from skillfactory.skills import answers, parse_attempts, skill_usage
+from skillfactory.tasks import get_task
+
+
+def classify(row: dict, max_new_tokens: int) -> dict[str, bool]:
+    """The class of one graded response (see the module docstring)."""
+    attempts = parse_attempts(row["response"])
+    verdicts = [v for a in attempts for v in a.verdicts if v is not None]
+    copy_slip = bool(row["well_formed"] and not row["final_is_last_sample"])
+    out_of_tokens = not row["well_formed"] and row["tokens"] >= max_new_tokens
+    last = answers(attempts[-1].text) if attempts else []
+    return {
+        "final_is_last": bool(row["final_is_last_sample"]),
+        "copy_slip": copy_slip,
+        "copy_slip_last_correct": copy_slip and bool(last) and bool(row["last_sample_score"]),
+        "out_of_tokens": out_of_tokens,
+        "still_searching": out_of_tokens and bool(verdicts) and not any(verdicts),
+        "other_malformed": not row["well_formed"] and not out_of_tokens,
+    }
+
+
+def last_sample_score(row: dict, examples: dict) -> float:
+    """The score of a response's last ``<sample>`` block on its own, as if it were the final answer."""
+    attempts = parse_attempts(row["response"])
+    if not attempts:
+        return 0.0
+    return get_task(row["task"]).score(attempts[-1].text, examples[row["question_id"]])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("responses")
+    parser.add_argument("--tasks", default="results/tasks", help="folder of the evaluation sets' task files")
+    parser.add_argument("--max-new-tokens", type=int, default=896, help="the evaluation's evaluation.max_new_tokens")
+    args = parser.parse_args()
+    rows = [r for r in read_jsonl(args.responses) if r["task"] == "countdown"]
+    examples = {e["id"]: e for s in {r["eval_set"] for r in rows} for e in read_jsonl(f"{args.tasks}/{s}.jsonl")}
+    for row in rows:
+        row["last_sample_score"] = last_sample_score(row, examples)
+    frame = pd.DataFrame([{"eval_set": r["eval_set"], "attempts": r["attempts"],
+                           "repeated": skill_usage(r["response"], bool)["repeated_answers"],
+                           **classify(r, args.max_new_tokens)} for r in rows])
+    table = frame.groupby("eval_set", sort=False).mean(numeric_only=True)
+    table["repeated_answers"] = frame.groupby("eval_set", sort=False)["repeated"].sum() / frame.groupby(
+        "eval_set", sort=False)["attempts"].sum()
+    print(table.drop(columns=["repeated", "attempts"]).round(2).to_string())
+
+
+if __name__ == "__main__":
+    main()
