@@ -9,10 +9,12 @@ Every response falls in exactly one class:
   of those, the ones whose last sample was correct, i.e. lost by copying alone);
 - ``out_of_tokens``: not well-formed and stopped at the token limit (``still_searching``: of those, the ones whose
   every readable verdict says Incorrect, i.e. the model was still looking for an answer it could verify);
-- ``other_malformed``: the rest.
+- ``other_malformed``: the rest (``stopped_after_answer``: of those, the ones that end inside the ``<think>`` block
+  right after an ``</answer>``, where a plain attempt ends).
 
 Each class is a share of the set's responses. ``repeated_answers`` is the share of attempts that repeat an earlier
-attempt's answer (as the evaluation counts it; recounted here, so that older evaluations can be read too). Nothing asserts: this explains numbers, it does not judge them.
+attempt's answer (as the evaluation counts it; recounted here, so that older evaluations can be read too). Nothing
+asserts: this explains numbers, it does not judge them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import argparse
 import pandas as pd
 
 from skillfactory.io import read_jsonl
-from skillfactory.skills import answers, parse_attempts, skill_usage
+from skillfactory.skills import parse_attempts, skill_usage
 from skillfactory.tasks import get_task
 
 
@@ -32,14 +34,15 @@ def classify(row: dict, max_new_tokens: int) -> dict[str, bool]:
     verdicts = [v for a in attempts for v in a.verdicts if v is not None]
     copy_slip = bool(row["well_formed"] and not row["final_is_last_sample"])
     out_of_tokens = not row["well_formed"] and row["tokens"] >= max_new_tokens
-    last = answers(attempts[-1].text) if attempts else []
     return {
         "final_is_last": bool(row["final_is_last_sample"]),
         "copy_slip": copy_slip,
-        "copy_slip_last_correct": copy_slip and bool(last) and bool(row["last_sample_score"]),
+        "copy_slip_last_correct": copy_slip and bool(row["last_sample_score"]),
         "out_of_tokens": out_of_tokens,
         "still_searching": out_of_tokens and bool(verdicts) and not any(verdicts),
         "other_malformed": not row["well_formed"] and not out_of_tokens,
+        "stopped_after_answer": not row["well_formed"] and not out_of_tokens and "<think>" in row["response"]
+        and "</think>" not in row["response"] and row["response"].rstrip().endswith("</answer>"),
     }
 
 
