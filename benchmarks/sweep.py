@@ -72,6 +72,10 @@ def sft_row(folder: Path, seed: int) -> dict:
     if base.empty:
         return {}
     ood = list(base.index[base["task"] != "countdown"])  # the sets of other task families than the training task's
+
+    def ood_vs_base(model: pd.DataFrame) -> float:
+        return model.loc[ood, "accuracy"].mean() / base.loc[ood, "accuracy"].mean()
+
     row = {}
     if not sf.empty:
         row.update({
@@ -81,12 +85,12 @@ def sft_row(folder: Path, seed: int) -> dict:
             "sf_cd3_repeated_answers": sf.at["countdown3", "repeated_answers"],
             "sf_cd4": sf.at["countdown4", "accuracy"], "sf_cd4_attempts": sf.at["countdown4", "mean_attempts"],
             "sf_cd5": sf.at["countdown5", "accuracy"], "sf_cd5_attempts": sf.at["countdown5", "mean_attempts"],
-            "sf_ood_vs_base": sf.loc[ood, "accuracy"].mean() / base.loc[ood, "accuracy"].mean(),
+            "sf_ood_vs_base": ood_vs_base(sf),
         })
     if not star.empty:
         row.update({
             "star_cd3_minus_base": star.at["countdown3", "accuracy"] - base.at["countdown3", "accuracy"],
-            "star_ood_vs_base": star.loc[ood, "accuracy"].mean() / base.loc[ood, "accuracy"].mean(),
+            "star_ood_vs_base": ood_vs_base(star),
         })
     return row
 

@@ -23,35 +23,29 @@ import argparse
 
 import pandas as pd
 
+from skillfactory.bootstrap import ratio
 from skillfactory.io import read_jsonl
 from skillfactory.skills import parse_attempts, skill_usage
 from skillfactory.tasks import get_task
 
 
-def classify(row: dict, max_new_tokens: int) -> dict[str, bool]:
-    """The class of one graded response (see the module docstring)."""
-    attempts = parse_attempts(row["response"])
+def classify(row: dict, example: dict, max_new_tokens: int) -> dict[str, bool]:
+    """The class of one graded response (see the module docstring) and its subclasses."""
+    response, attempts = row["response"], parse_attempts(row["response"])
     verdicts = [v for a in attempts for v in a.verdicts if v is not None]
     copy_slip = bool(row["well_formed"] and not row["final_is_last_sample"])
     out_of_tokens = not row["well_formed"] and row["tokens"] >= max_new_tokens
+    other_malformed = not row["well_formed"] and not out_of_tokens
     return {
         "final_is_last": bool(row["final_is_last_sample"]),
         "copy_slip": copy_slip,
-        "copy_slip_last_correct": copy_slip and bool(row["last_sample_score"]),
+        "copy_slip_last_correct": copy_slip and bool(get_task(row["task"]).score(attempts[-1].text, example)),
         "out_of_tokens": out_of_tokens,
         "still_searching": out_of_tokens and bool(verdicts) and not any(verdicts),
-        "other_malformed": not row["well_formed"] and not out_of_tokens,
-        "stopped_after_answer": not row["well_formed"] and not out_of_tokens and "<think>" in row["response"]
-        and "</think>" not in row["response"] and row["response"].rstrip().endswith("</answer>"),
+        "other_malformed": other_malformed,
+        "stopped_after_answer": other_malformed and "<think>" in response and "</think>" not in response
+        and response.rstrip().endswith("</answer>"),
     }
-
-
-def last_sample_score(row: dict, examples: dict) -> float:
-    """The score of a response's last ``<sample>`` block on its own, as if it were the final answer."""
-    attempts = parse_attempts(row["response"])
-    if not attempts:
-        return 0.0
-    return get_task(row["task"]).score(attempts[-1].text, examples[row["question_id"]])
 
 
 def main() -> None:
@@ -62,15 +56,13 @@ def main() -> None:
     args = parser.parse_args()
     rows = [r for r in read_jsonl(args.responses) if r["task"] == "countdown"]
     examples = {e["id"]: e for s in {r["eval_set"] for r in rows} for e in read_jsonl(f"{args.tasks}/{s}.jsonl")}
-    for row in rows:
-        row["last_sample_score"] = last_sample_score(row, examples)
     frame = pd.DataFrame([{"eval_set": r["eval_set"], "attempts": r["attempts"],
                            "repeated": skill_usage(r["response"], bool)["repeated_answers"],
-                           **classify(r, args.max_new_tokens)} for r in rows])
-    table = frame.groupby("eval_set", sort=False).mean(numeric_only=True)
-    table["repeated_answers"] = frame.groupby("eval_set", sort=False)["repeated"].sum() / frame.groupby(
-        "eval_set", sort=False)["attempts"].sum()
-    print(table.drop(columns=["repeated", "attempts"]).round(2).to_string())
+                           **classify(r, examples[r["question_id"]], args.max_new_tokens)} for r in rows])
+    groups = frame.groupby("eval_set", sort=False)
+    table = groups.mean(numeric_only=True).drop(columns=["repeated", "attempts"])
+    table["repeated_answers"] = groups.apply(lambda g: ratio(g["repeated"], g["attempts"]))
+    print(table.round(2).to_string())
 
 
 if __name__ == "__main__":
