@@ -50,7 +50,7 @@ def summary(path: str) -> dict:
     rows = [r for r in read_jsonl(path) if r.get("task", "countdown") == "countdown"
             and r.get("eval_set", "countdown3") == "countdown3"]
     checks = [steps(answer) == steps(v) for row in rows for answer, v in pairs(row) if steps(v)]
-    forms = [trace_form(text_of(row)) for row in rows if "<think>" in text_of(row)]
+    forms = [trace_form(text_of(row)) for row in rows]
     finals = [form["final_is_last_sample"] for form in forms if form["well_formed"]]
     return {"file": path, "step_checks": len(checks), "exact": sum(checks) / max(len(checks), 1),
             "final_answers": len(finals), "final_copies": sum(finals) / max(len(finals), 1)}
