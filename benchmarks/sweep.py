@@ -13,6 +13,11 @@ overrides touch: for ``sft``, the SFT datasets, the SkillFactory and STaR SFT mo
 Variants run ``--jobs`` at a time, all with training seed ``--seed`` (folders of seeds other than 0 are under
 ``results/sweeps/<stage>/seed<k>/``). The script prints one row per variant with the stage's targets (the stage
 targets of README.md#development); nothing asserts.
+
+A variant that changes ``train_set`` changes the questions the pretraining corpus leaves out, so Snakemake would
+pretrain a new base model. ``--keep-base`` keeps the source's instead: it regenerates the question sets, then reruns
+by file times only, from self-sampling on. That base model may have seen some of the new training questions in its
+corpus; the evaluation sets stay unseen.
 """
 
 from __future__ import annotations
@@ -50,13 +55,23 @@ def prepare(source: Path, folder: Path, overrides: dict, threads: int, seed: int
     (folder / "overrides.yaml").write_text(yaml.safe_dump({**overrides, "threads": threads, "seeds": [seed]}))
 
 
-def run(stage: str, source: Path, folder: Path, overrides: dict, threads: int, seed: int) -> int:
+def run(stage: str, source: Path, folder: Path, overrides: dict, threads: int, seed: int, keep_base: bool) -> int:
     prepare(source, folder, overrides, threads, seed)
     targets = [EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in MODELS[stage]]
     command = ["snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(folder), "--configfile",
-               str(folder / "overrides.yaml"), "--cores", str(threads), *targets]
+               str(folder / "overrides.yaml"), "--cores", str(threads)]
     with open(folder / "sweep.log", "w") as log:
-        return subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+        if keep_base:
+            code = subprocess.call([*command, "results/tasks/train.jsonl", "--forcerun", "generate_tasks"],
+                                   stdout=log, stderr=subprocess.STDOUT)
+            if code:
+                return code
+            for path in (folder / "results/models/base").rglob("*"):
+                path.touch()  # newer than the regenerated questions, so that only its consumers rerun
+            # the option goes last: it would read the targets after it as its own values
+            return subprocess.call([*command, *targets, "--rerun-triggers", "mtime"], stdout=log,
+                                   stderr=subprocess.STDOUT)
+        return subprocess.call([*command, *targets], stdout=log, stderr=subprocess.STDOUT)
 
 
 def metrics(folder: Path, stage: str, name: str, seed: int) -> pd.DataFrame:
@@ -115,6 +130,8 @@ def main() -> None:
     parser.add_argument("--source", default="results")
     parser.add_argument("--jobs", type=int, default=2, help="variants at once; each gets 2/jobs threads")
     parser.add_argument("--seed", type=int, default=0, help="training seed of every variant (config key seeds)")
+    parser.add_argument("--keep-base", action="store_true",
+                        help="keep the source's base model where a variant changes train_set (see above)")
     args = parser.parse_args()
     variants = yaml.safe_load(Path(args.variants).read_text())
     source = Path(args.source).resolve()
@@ -123,7 +140,8 @@ def main() -> None:
     folders = {name: out / name for name in variants}
     with ThreadPoolExecutor(args.jobs) as pool:
         codes = dict(zip(variants, pool.map(
-            lambda name: run(args.stage, source, folders[name], variants[name] or {}, threads, args.seed), variants)))
+            lambda name: run(args.stage, source, folders[name], variants[name] or {}, threads, args.seed,
+                             args.keep_base), variants)))
     summarize = sft_row if args.stage == "sft" else rl_row
     table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f, args.seed)} for n, f in folders.items()])
     print(table.round(3).to_string(index=False))

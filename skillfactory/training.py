@@ -148,6 +148,30 @@ def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
 PARALLEL_PREPARATION = 10_000
 
 
+def tokenize_untrained_ends(dataset, tokenizer, column: str):
+    """Conversational prompt-completion rows as TRL's ``SFTTrainer`` tokenizes them (``input_ids`` and a
+    ``completion_mask`` over the assistant turn), except that in the rows where ``column`` is true the end-of-turn
+    token and what follows it carry no loss. Such a row teaches its content but not where a response ends; TRL
+    trains on a dataset that already holds ``input_ids`` as it is.
+    """
+    end = tokenizer.eos_token_id
+
+    def ids(messages: list[dict], **kwargs) -> list[int]:
+        return tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True, **kwargs)["input_ids"]
+
+    def encode(row: dict) -> dict:
+        prompt, full = ids(row["prompt"], add_generation_prompt=True), ids(row["prompt"] + row["completion"])
+        if full[: len(prompt)] != prompt:
+            raise ValueError("the chat template renders the prompt differently without the completion")
+        trained = len(full)
+        if row[column] and end in full[len(prompt):]:
+            trained = len(full) - 1 - full[::-1].index(end)
+        return {"input_ids": full, "completion_mask": [0] * len(prompt) + [1] * (trained - len(prompt))
+                + [0] * (len(full) - trained)}
+
+    return dataset.map(encode, remove_columns=dataset.column_names)
+
+
 class PackedRowsCollator(DataCollatorForLanguageModeling):
     """Batches of packed rows (several whole documents per row) in which each document attends only to itself.
 

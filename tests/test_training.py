@@ -20,6 +20,7 @@ from skillfactory.training import (
     resumable,
     run_sft,
     save_run,
+    tokenize_untrained_ends,
     use_bf16,
 )
 
@@ -164,6 +165,26 @@ def test_packed_training_is_deterministic(tmp_path):
         assert result.training_loss > 0
         weights.append(torch.cat([p.detach().flatten() for p in trainer.model.parameters()]))
     assert torch.equal(*weights)
+
+
+def test_marked_rows_leave_their_end_out_of_the_loss(tmp_path):
+    """Rows tokenized here train as TRL's own tokenization trains them, except that a marked row's end-of-turn
+    token (and what follows it) carries no loss."""
+    model, tokenizer = tiny_model_and_tokenizer()
+    tokenizer.padding_side = "right"
+    recipe = {**PACKED, "learning_rate": 0.0, "packing": False}
+    marks = [False, True, False, True]
+    marked = Dataset.from_list([{**row, "replay": mark} for row, mark in zip(ROWS, marks)])
+    trls, _ = run_sft(model, tokenizer, Dataset.from_list(ROWS), recipe, 0, str(tmp_path / "a"), None)
+    ours, _ = run_sft(model, tokenizer, tokenize_untrained_ends(marked, tokenizer, "replay"), recipe, 0,
+                      str(tmp_path / "b"), None)
+    for i, mark in enumerate(marks):
+        theirs, mine = trls.train_dataset[i], ours.train_dataset[i]
+        assert mine["input_ids"] == theirs["input_ids"]
+        end = len(theirs["input_ids"]) - 1 - theirs["input_ids"][::-1].index(tokenizer.eos_token_id)
+        assert theirs["labels"][end] == tokenizer.eos_token_id  # TRL trains on the end
+        untrained = [*theirs["labels"][:end], *[-100] * (len(theirs["labels"]) - end)]
+        assert mine["labels"] == (untrained if mark else theirs["labels"])
 
 
 def test_bf16_auto_follows_the_hardware(monkeypatch):

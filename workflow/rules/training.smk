@@ -11,6 +11,7 @@ rule train_sft:
                 "threads": config["threads"],
                 **model_params("base", "base"),
                 "recipe": config["sft"],
+                "replay_end_loss": config["sft_replay"]["end_loss"],
             }
         ),
         checkpoints=lambda w: checkpoint_dir(f"train_sft/{w.dataset}/seed{w.seed}"),
