@@ -51,6 +51,7 @@ def run(stage, inputs, out, recipe, interrupt=False, monkeypatch=None):
         params["prompt_template"] = "{question}"
         paths = ["--questions", str(inputs / "questions.jsonl")]
     else:
+        params["replay_end_loss"] = True
         paths = ["--data", str(inputs / "sft.jsonl")]
     argv = [*paths, "--output", str(out / "model"), "--checkpoints", str(out / "checkpoints"), "--params", json.dumps(params)]
     try:
