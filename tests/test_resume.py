@@ -51,7 +51,7 @@ def run(stage, inputs, out, recipe, interrupt=False, monkeypatch=None):
         params["prompt_template"] = "{question}"
         paths = ["--questions", str(inputs / "questions.jsonl")]
     else:
-        params["replay_end_loss"] = True
+        params["replay_untrained_ends"] = []
         paths = ["--data", str(inputs / "sft.jsonl")]
     argv = [*paths, "--output", str(out / "model"), "--checkpoints", str(out / "checkpoints"), "--params", json.dumps(params)]
     try:

@@ -3,12 +3,13 @@
 A small model fine-tuned for several epochs at a high learning rate forgets what its SFT data do not show (harder
 Countdown sizes, verification, other tasks); replaying such documents keeps them. The documents are written by the
 corpus author (:func:`skillfactory.nano.corpus.build_corpus`) under their own seed, never on an excluded question, and
-their Countdown attempts only in the chosen prompt styles.
+their Countdown attempts only in the chosen prompt styles. Each document says its kind, so that SFT can treat
+Countdown documents and out-of-domain ones differently (``sft_replay.untrained_ends``).
 """
 
 from __future__ import annotations
 
-from skillfactory.nano.corpus import build_corpus
+from skillfactory.nano.corpus import build_corpus, ood_documents
 
 
 def replay_count(rows: int, share: float) -> int:
@@ -21,7 +22,8 @@ def replay_count(rows: int, share: float) -> int:
 
 
 def replay_documents(n: int, spec: dict, seed: int, exclude: set) -> list[dict]:
-    """``n`` chat documents (TRL's prompt-completion format). ``spec`` holds the corpus settings (``pretrain``),
+    """``n`` chat documents (TRL's prompt-completion format), each with its ``kind``: ``countdown`` (an attempt or a
+    verification) or ``other`` (an out-of-domain attempt). ``spec`` holds the corpus settings (``pretrain``),
     ``countdown`` task parameters, ``prompts``, the replayed ``styles`` (null: all) and ``ood_sets`` (see
     :func:`skillfactory.nano.corpus.ood_documents`)."""
     if n == 0:
@@ -31,4 +33,6 @@ def replay_documents(n: int, spec: dict, seed: int, exclude: set) -> list[dict]:
     corpus = {**spec["pretrain"], "n_documents": n}
     documents = build_corpus(corpus, spec["countdown"], {**prompts, "styles": styles}, f"replay-{seed}", exclude,
                              spec["ood_sets"])
-    return documents[:n]
+    # build_corpus mixes in exactly these out-of-domain documents (same settings, same seed)
+    other = {str(d["prompt"]) for d in ood_documents(corpus, spec["ood_sets"], f"replay-{seed}", exclude)}
+    return [{**d, "kind": "other" if str(d["prompt"]) in other else "countdown"} for d in documents[:n]]

@@ -8,13 +8,13 @@ Each dataset named in the config's ``sft_data`` is one of two kinds:
   the dataset named by ``match_rows`` (drawn with replacement only if there are fewer correct responses).
 
 With ``replay.share`` above 0, every dataset is mixed with that share of replay documents (the same documents for
-every dataset, as many as its size needs; see :mod:`skillfactory.nano.replay`), marked by ``n_samples`` 0 and no
-``question_id``.
+every dataset, as many as its size needs; see :mod:`skillfactory.nano.replay`), marked by ``n_samples`` 0, no
+``question_id`` and their kind in ``replay`` (null on a dataset's own rows).
 
 Output per dataset: a JSONL in TRL's conversational prompt-completion format (``prompt``: the user message,
-``completion``: the assistant message) plus ``question_id`` and ``n_samples``; and a stats JSON (rows, questions,
-traces per number of samples, verdict balance, token lengths with the model's tokenizer, all of the dataset's own
-rows, and ``replay_rows``). ``summary.csv`` holds every dataset's stats, one row each, for the report.
+``completion``: the assistant message) plus ``question_id``, ``n_samples`` and ``replay``; and a stats JSON (rows,
+questions, traces per number of samples, verdict balance, token lengths with the model's tokenizer, all of the
+dataset's own rows, and ``replay_rows``). ``summary.csv`` holds every dataset's stats, one row each, for the report.
 """
 
 from __future__ import annotations
@@ -36,12 +36,15 @@ from skillfactory.traces import build_traces, single_attempt
 log = logging.getLogger("build_sft_data")
 
 
-def chat_row(prompt: list[dict], completion: str, question_id: str, n_samples: int) -> dict:
+def chat_row(
+    prompt: list[dict], completion: str, question_id: str, n_samples: int, replay: str | None = None
+) -> dict:
     return {
         "prompt": prompt,
         "completion": [{"role": "assistant", "content": completion}],
         "question_id": question_id,
         "n_samples": n_samples,
+        "replay": replay,
     }
 
 
@@ -100,7 +103,7 @@ def build_datasets(rows: list[dict], specs: dict, template: str, seed: int, cand
 def replay_rows(datasets: dict[str, list[dict]], replay: dict, seed: int, exclude: set) -> list[dict]:
     """Enough replay rows for the largest dataset; each dataset takes the first ones it needs."""
     n = max((replay_count(len(rows), replay["share"]) for rows in datasets.values()), default=0)
-    return [chat_row(d["prompt"], d["completion"][0]["content"], None, 0)
+    return [chat_row(d["prompt"], d["completion"][0]["content"], None, 0, d["kind"])
             for d in replay_documents(n, replay, seed, exclude)]
 
 

@@ -2,9 +2,9 @@
 
 The dataset is conversational prompt-completion, so the loss covers the assistant turn only. Output: a
 ``save_pretrained`` folder with the model, its tokenizer and ``curves.csv`` (loss, learning rate... per step).
-With ``recipe.lora`` set, LoRA adapters are trained and merged into the saved model. With ``replay_end_loss``
-false, the replay rows' end-of-turn token carries no loss (``sft_replay.end_loss``). A killed run resumes from
-its last checkpoint (see :mod:`skillfactory.training`).
+With ``recipe.lora`` set, LoRA adapters are trained and merged into the saved model. Replay rows of the kinds in
+``replay_untrained_ends`` carry no loss on their end-of-turn token (``sft_replay.untrained_ends``). A killed run
+resumes from its last checkpoint (see :mod:`skillfactory.training`).
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ def main(argv=None) -> None:
     recipe = p["recipe"]
     tokenizer = load_tokenizer(name, padding_side="right")
     dataset = load_dataset("json", data_files=args.data, split="train")
-    if p["replay_end_loss"]:
+    untrained = p["replay_untrained_ends"]
+    if untrained:
+        dataset = dataset.map(lambda row: {"untrained_end": row["replay"] in untrained}).select_columns(
+            ["prompt", "completion", "untrained_end"])
+        dataset = tokenize_untrained_ends(dataset, tokenizer, "untrained_end")
+    else:
         dataset = dataset.select_columns(["prompt", "completion"])
-    else:  # replay rows (n_samples 0) without the loss on their end
-        dataset = dataset.map(lambda row: {"replay": row["n_samples"] == 0}).select_columns(
-            ["prompt", "completion", "replay"])
-        dataset = tokenize_untrained_ends(dataset, tokenizer, "replay")
     with resumable(args.checkpoints, p, [args.data, name]) as resume:
         model = load_model(name)
         trainer, _ = run_sft(model, tokenizer, dataset, recipe, p["seed"], args.checkpoints, resume)

@@ -11,7 +11,7 @@ rule train_sft:
                 "threads": config["threads"],
                 **model_params("base", "base"),
                 "recipe": config["sft"],
-                "replay_end_loss": config["sft_replay"]["end_loss"],
+                "replay_untrained_ends": config["sft_replay"]["untrained_ends"],
             }
         ),
         checkpoints=lambda w: checkpoint_dir(f"train_sft/{w.dataset}/seed{w.seed}"),
