@@ -2,7 +2,7 @@
 
 Run from the repository root after a nano run (or after the stages upstream of SFT)::
 
-    python benchmarks/sweep.py sft benchmarks/sweeps/sft.yaml [--source results] [--jobs 2]
+    python benchmarks/sweep.py sft benchmarks/sweeps/sft.yaml [--source results] [--jobs 2] [--only VARIANT ...]
     python benchmarks/sweep.py rl benchmarks/sweeps/rl.yaml
 
 The variants file maps a variant's name to config overrides (merged on top of the nano default, as
@@ -132,8 +132,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="training seed of every variant (config key seeds)")
     parser.add_argument("--keep-base", action="store_true",
                         help="keep the source's base model where a variant changes train_set (see above)")
+    parser.add_argument("--only", nargs="+", metavar="VARIANT", help="run these variants of the file only")
     args = parser.parse_args()
     variants = yaml.safe_load(Path(args.variants).read_text())
+    if args.only:
+        unknown = set(args.only) - set(variants)
+        if unknown:
+            parser.error(f"no such variants in {args.variants}: {', '.join(sorted(unknown))}")
+        variants = {name: variants[name] for name in args.only}
     source = Path(args.source).resolve()
     out = Path("results/sweeps").resolve() / args.stage / (f"seed{args.seed}" if args.seed else "")
     threads = max(1, 2 // args.jobs)
