@@ -29,11 +29,11 @@ def main(argv=None) -> None:
     tokenizer = load_tokenizer(name, padding_side="right")
     dataset = load_dataset("json", data_files=args.data, split="train")
     untrained = p["replay_untrained_ends"]
-    if untrained:
-        dataset = dataset.map(lambda row: {"untrained_end": row["replay"] in untrained}).select_columns(
-            ["prompt", "completion", "untrained_end"])
+    dataset = dataset.map(lambda row: {"untrained_end": row.get("replay") in untrained}).select_columns(
+        ["prompt", "completion", "untrained_end"])
+    if any(dataset["untrained_end"]):
         dataset = tokenize_untrained_ends(dataset, tokenizer, "untrained_end")
-    else:
+    else:  # TRL tokenizes it
         dataset = dataset.select_columns(["prompt", "completion"])
     with resumable(args.checkpoints, p, [args.data, name]) as resume:
         model = load_model(name)
