@@ -10,6 +10,7 @@ GRPO uses it through :func:`rollout_function`, which converts the policy's curre
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import tempfile
@@ -26,11 +27,17 @@ def convert(model_dir: str, output_dir: str) -> None:
 
     The converter copies the tokenizer's special tokens into the model's config; a tokenizer without a
     beginning-of-sequence token (the nano models' has none) leaves it null, which the generator rejects, so it is
-    set to the end-of-sequence token, which a generator given explicit start tokens never inserts.
+    set to the end-of-sequence token, which a generator given explicit start tokens never inserts. The converter
+    collects garbage after every layer; the objects alive before the conversion are frozen out of those collections,
+    which in a process holding a trainer otherwise take most of the conversion's time (docs/performance.md).
     """
     from ctranslate2.converters import TransformersConverter
 
-    TransformersConverter(model_dir).convert(output_dir, force=True)
+    gc.freeze()
+    try:
+        TransformersConverter(model_dir).convert(output_dir, force=True)
+    finally:
+        gc.unfreeze()
     config_path = Path(output_dir) / "config.json"
     config = json.loads(config_path.read_text())
     if config.get("bos_token") is None:

@@ -2,6 +2,7 @@
 tiny checkpoint where vLLM is installed, and CTranslate2 (greedy output, seeds, GRPO rollouts) on a tiny model."""
 
 import copy
+import gc
 import importlib.util
 import sys
 import types
@@ -11,7 +12,7 @@ import torch
 from support import tiny_model_and_tokenizer
 
 from skillfactory import generation
-from skillfactory.ctranslate2_engine import CTranslate2Engine, rollout_function
+from skillfactory.ctranslate2_engine import CTranslate2Engine, convert, rollout_function
 
 
 class FakeLLM:
@@ -132,6 +133,17 @@ def saved(tmp_path, model, tokenizer):
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     return str(tmp_path)
+
+
+def test_ctranslate2_conversion_leaves_the_garbage_collector_as_it_found_it(tiny, tmp_path):
+    """The conversion freezes the process's objects out of the converter's collections; they must be unfrozen
+    afterwards, also when the conversion fails, or nothing alive before it would ever be collected again."""
+    model, tokenizer = tiny
+    convert(saved(tmp_path / "model", model, tokenizer), str(tmp_path / "ct2"))
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(Exception):
+        convert(str(tmp_path / "missing"), str(tmp_path / "ct2"))
+    assert gc.get_freeze_count() == 0
 
 
 def test_ctranslate2_decodes_greedily_exactly_as_transformers(tiny, tmp_path):
