@@ -61,7 +61,7 @@ def test_defaults_are_the_nano_config():
     assert {key: default_of(node) for key, node in schema["properties"].items()} == DEFAULT
 
 
-@pytest.mark.parametrize("name", ["smoke", "paper", "smollm", "seeds3"])
+@pytest.mark.parametrize("name", ["smoke", "paper", "smollm", "seeds3", "long_rl"])
 def test_shipped_configs_are_valid(name):
     validate_config(DEFAULT, str(SCHEMA))
     validate_config(merged(name), str(SCHEMA))

@@ -38,7 +38,9 @@ def test_lint_is_clean(tmp_path):
     assert "Lints for" not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("configfile", [None, "config/smoke.yaml", "config/paper.yaml", "config/smollm.yaml"])
+@pytest.mark.parametrize(
+    "configfile", [None, "config/smoke.yaml", "config/paper.yaml", "config/smollm.yaml", "config/long_rl.yaml"]
+)
 def test_dry_run_plans_the_whole_dag(tmp_path, configfile):
     workdir = copy_workflow(tmp_path)
     jobs = planned_jobs(snakemake(workdir, "-n", *(["--configfile", configfile] if configfile else [])))
@@ -51,7 +53,7 @@ def test_dry_run_plans_the_whole_dag(tmp_path, configfile):
     assert jobs["train_sft"] == len(datasets) * seeds
     assert jobs["evaluate"] == (1 + len(config["arms"]) + len(datasets)) * seeds
     assert jobs["make_figures"] == jobs["make_tables"] == jobs["all"] == 1
-    assert jobs["pretrain_base"] == (1 if configfile in (None, "config/smoke.yaml") else 0)
+    assert jobs["pretrain_base"] == (1 if configfile in (None, "config/smoke.yaml", "config/long_rl.yaml") else 0)
     assert jobs["convert_gguf"] == (1 if configfile == "config/smollm.yaml" else 0)
 
 
