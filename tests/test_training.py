@@ -6,12 +6,18 @@ import json
 import pytest
 import torch
 from datasets import Dataset
+from trl import GRPOConfig, GRPOTrainer
 from support import tiny_model_and_tokenizer
 from transformers import AutoModelForCausalLM
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 from skillfactory import training
-from skillfactory.stages.train_grpo import attempts_logged, correctness_reward, rollout_arguments
+from skillfactory.stages.train_grpo import (
+    LengthGroupedGRPOTrainer,
+    attempts_logged,
+    correctness_reward,
+    rollout_arguments,
+)
 from skillfactory.training import (
     CrossEntropySFTTrainer,
     PackedRowsCollator,
@@ -185,6 +191,45 @@ def test_marked_rows_leave_their_end_out_of_the_loss(tmp_path):
         assert theirs["labels"][end] == tokenizer.eos_token_id  # TRL trains on the end
         untrained = [*theirs["labels"][:end], *[-100] * (len(theirs["labels"]) - end)]
         assert mine["labels"] == (untrained if mark else theirs["labels"])
+
+
+def test_length_grouped_grpo_loss_gives_trls_log_probabilities_and_gradient(tmp_path):
+    """The GRPO loss's forward passes in length-sorted groups cut after their longest completion: on every
+    completion position the mask keeps, log-probabilities and entropies are TRL's own, and so is the gradient of a
+    masked sum; the positions cut away come back as zeros."""
+    model, tokenizer = tiny_model_and_tokenizer()
+    args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, per_device_train_batch_size=4, num_generations=2,
+                      report_to="none", max_completion_length=12)
+    trainer = LengthGroupedGRPOTrainer(model=model, reward_funcs=[correctness_reward], args=args,
+                                       train_dataset=Dataset.from_list([{"prompt": "Numbers: 3 7 12"}] * 4),
+                                       processing_class=tokenizer)
+    generator = torch.Generator().manual_seed(0)
+    rows, prompt_width, completion_width = 11, 5, 12
+    input_ids = torch.randint(6, len(tokenizer), (rows, prompt_width + completion_width), generator=generator)
+    prompt_mask = torch.ones(rows, prompt_width, dtype=torch.long)
+    prompt_mask[::3, :2] = 0  # left padding
+    ends = torch.randint(0, completion_width + 1, (rows,), generator=generator)
+    ends[0], ends[1] = completion_width, 0
+    completion_mask = (torch.arange(completion_width) < ends[:, None]).long()
+    attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)
+
+    def computed(method):
+        model.zero_grad()
+        logps, entropies, _ = method(trainer, model, input_ids, attention_mask, completion_width,
+                                     compute_entropy=True)
+        (logps * completion_mask).sum().backward()
+        return logps, entropies, torch.cat([p.grad.flatten() for p in model.parameters()])
+
+    grouped = computed(LengthGroupedGRPOTrainer._get_per_token_logps_and_entropies)
+    trls = computed(GRPOTrainer._get_per_token_logps_and_entropies)
+    kept = completion_mask.bool()
+    close = {"rtol": 1e-5, "atol": 1e-4}  # other batch shapes sum in another order
+    torch.testing.assert_close(grouped[0][kept], trls[0][kept], **close)
+    torch.testing.assert_close(grouped[1][kept], trls[1][kept], **close)
+    # TRL's fused LM head differs slightly with the batch's make-up (about 1e-3 of the gradient's norm between a
+    # batch and its rows one by one), so the gradients are compared by their relative distance
+    assert (grouped[2] - trls[2]).norm() < 1e-2 * trls[2].norm()
+    assert not grouped[0][~kept].any()
 
 
 def test_bf16_auto_follows_the_hardware(monkeypatch):

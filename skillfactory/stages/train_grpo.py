@@ -12,6 +12,8 @@ import json
 import logging
 from itertools import chain
 
+import torch
+import torch.nn.functional as F
 from datasets import Dataset
 from trl import GRPOConfig, GRPOTrainer
 
@@ -26,6 +28,10 @@ from skillfactory.tasks import get_task
 from skillfactory.training import lora_config, resumable, save_run, trainer_arguments
 
 log = logging.getLogger("train_grpo")
+
+# rows per forward pass of the loss: a step's rows go through the model longest completion first, in groups of this
+# many, each group cut where its longest completion ends (measured in docs/performance.md)
+LOSS_ROWS_PER_PASS = 8
 
 
 def correctness_reward(completions, example, **_) -> list[float]:
@@ -80,6 +86,38 @@ class MasterWeightsGRPOTrainer(GRPOTrainer):
                 tensor.data = saved[name]  # parameters keep their identity, which the optimizer holds
 
 
+class LengthGroupedGRPOTrainer(MasterWeightsGRPOTrainer):
+    """The trainer of this stage: its loss's forward passes skip most of the padding of a step's completions.
+
+    TRL pads every completion of a step to the longest one, and a model fine-tuned on traces often runs one to the
+    length limit, so about half of such a step's token slots were padding. Here the rows are sorted by where their
+    completion ends and go through the model in groups of ``LOSS_ROWS_PER_PASS``, each cut after its longest
+    completion; a causal model's log-probabilities of the kept positions do not depend on the padding after them.
+    The cut positions come back as zeros, which the completion mask leaves out of the loss.
+    """
+
+    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                           compute_entropy=False, **extra):
+        if any(value is not None and value is not False for value in extra.values()):  # images, MoE losses
+            return super()._get_per_token_logps_and_entropies(
+                model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, **extra)
+        prompt_width = input_ids.size(1) - logits_to_keep
+        positions = torch.arange(1, logits_to_keep + 1, device=input_ids.device)
+        ends = (attention_mask[:, prompt_width:] * positions).amax(dim=1)
+        order = torch.argsort(ends, descending=True, stable=True)
+        logps, entropies = [], []
+        for rows in order.split(LOSS_ROWS_PER_PASS):
+            keep = max(1, int(ends[rows].max()))
+            width = prompt_width + keep
+            row_logps, row_entropies, _ = super()._get_per_token_logps_and_entropies(
+                model, input_ids[rows, :width], attention_mask[rows, :width], keep, compute_entropy=compute_entropy)
+            logps.append(F.pad(row_logps, (0, logits_to_keep - keep)))
+            if compute_entropy:
+                entropies.append(F.pad(row_entropies, (0, logits_to_keep - keep)))
+        restore = torch.argsort(order)
+        return torch.cat(logps)[restore], torch.cat(entropies)[restore] if compute_entropy else None, None
+
+
 def rl_dataset(questions: list[dict], template: str) -> Dataset:
     """Conversational prompts plus the question as a JSON string (a column TRL hands to the reward function)."""
     return Dataset.from_list(
@@ -114,7 +152,7 @@ def main(argv=None) -> None:
     )
     rollout = rollout_function(recipe, p["threads"], p["seed"]) if recipe["backend"] == "ctranslate2" else None
     with resumable(args.checkpoints, p, [args.questions, name]) as resume:
-        trainer = MasterWeightsGRPOTrainer(
+        trainer = LengthGroupedGRPOTrainer(
             model=name,
             reward_funcs=[correctness_reward, attempts_logged],
             args=config,
