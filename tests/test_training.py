@@ -12,6 +12,7 @@ from transformers import AutoModelForCausalLM
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 from skillfactory import training
+from skillfactory.stages import train_grpo
 from skillfactory.stages.train_grpo import (
     LengthGroupedGRPOTrainer,
     attempts_logged,
@@ -193,10 +194,12 @@ def test_marked_rows_leave_their_end_out_of_the_loss(tmp_path):
         assert mine["labels"] == (untrained if mark else theirs["labels"])
 
 
-def test_length_grouped_grpo_loss_gives_trls_log_probabilities_and_gradient(tmp_path):
-    """The GRPO loss's forward passes in length-sorted groups cut after their longest completion: on every
-    completion position the mask keeps, log-probabilities and entropies are TRL's own, and so is the gradient of a
-    masked sum; the positions cut away come back as zeros."""
+@pytest.mark.parametrize("budget", [1, 40])
+def test_length_grouped_grpo_loss_gives_trls_log_probabilities_and_gradient(tmp_path, monkeypatch, budget):
+    """The GRPO loss's forward passes in length-sorted groups cut after their longest completion (one row a pass,
+    or several): on every completion position the mask keeps, log-probabilities and entropies are TRL's own, and so
+    is the gradient of a masked sum; the positions cut away come back as zeros."""
+    monkeypatch.setattr(train_grpo, "LOSS_TOKENS_PER_PASS", budget)
     model, tokenizer = tiny_model_and_tokenizer()
     args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, per_device_train_batch_size=4, num_generations=2,
                       report_to="none", max_completion_length=12)

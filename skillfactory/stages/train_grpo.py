@@ -29,9 +29,9 @@ from skillfactory.training import lora_config, resumable, save_run, trainer_argu
 
 log = logging.getLogger("train_grpo")
 
-# rows per forward pass of the loss: a step's rows go through the model longest completion first, in groups of this
-# many, each group cut where its longest completion ends (measured in docs/performance.md)
-LOSS_ROWS_PER_PASS = 8
+# token slots (rows x width) per forward pass of the loss: a step's rows go through the model longest completion
+# first, as many to a pass as fit, each pass cut where its longest completion ends (measured in docs/performance.md)
+LOSS_TOKENS_PER_PASS = 2048
 
 
 def correctness_reward(completions, example, **_) -> list[float]:
@@ -91,9 +91,9 @@ class LengthGroupedGRPOTrainer(MasterWeightsGRPOTrainer):
 
     TRL pads every completion of a step to the longest one, and a model fine-tuned on traces often runs one to the
     length limit, so about half of such a step's token slots were padding. Here the rows are sorted by where their
-    completion ends and go through the model in groups of ``LOSS_ROWS_PER_PASS``, each cut after its longest
-    completion; a causal model's log-probabilities of the kept positions do not depend on the padding after them.
-    The cut positions come back as zeros, which the completion mask leaves out of the loss.
+    completion ends and go through the model in passes of at most ``LOSS_TOKENS_PER_PASS`` token slots, each cut
+    after its longest completion; a causal model's log-probabilities of the kept positions do not depend on the
+    padding after them. The cut positions come back as zeros, which the completion mask leaves out of the loss.
     """
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
@@ -106,7 +106,9 @@ class LengthGroupedGRPOTrainer(MasterWeightsGRPOTrainer):
         ends = (attention_mask[:, prompt_width:] * positions).amax(dim=1)
         order = torch.argsort(ends, descending=True, stable=True)
         logps, entropies = [], []
-        for rows in order.split(LOSS_ROWS_PER_PASS):
+        widths = [prompt_width + max(1, int(ends[row])) for row in order]
+        for members in token_passes(widths, LOSS_TOKENS_PER_PASS):
+            rows = order[members]
             keep = max(1, int(ends[rows].max()))
             width = prompt_width + keep
             row_logps, row_entropies, _ = super()._get_per_token_logps_and_entropies(
@@ -116,6 +118,22 @@ class LengthGroupedGRPOTrainer(MasterWeightsGRPOTrainer):
                 entropies.append(F.pad(row_entropies, (0, logits_to_keep - keep)))
         restore = torch.argsort(order)
         return torch.cat(logps)[restore], torch.cat(entropies)[restore] if compute_entropy else None, None
+
+
+def token_passes(widths: list[int], budget: int) -> list[list[int]]:
+    """Consecutive runs of the indices of ``widths`` (sorted widest first), each as long as its rows, padded to its
+    first one's width, fit in ``budget`` token slots (and at least one row).
+
+    >>> token_passes([900, 880, 300, 60, 60], 2048)
+    [[0, 1], [2, 3, 4]]
+    """
+    passes: list[list[int]] = []
+    for i in range(len(widths)):
+        if passes and (len(passes[-1]) + 1) * widths[passes[-1][0]] <= budget:
+            passes[-1].append(i)
+        else:
+            passes.append([i])
+    return passes
 
 
 def rl_dataset(questions: list[dict], template: str) -> Dataset:
