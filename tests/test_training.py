@@ -200,6 +200,7 @@ def test_length_grouped_grpo_loss_gives_trls_log_probabilities_and_gradient(tmp_
     or several): on every completion position the mask keeps, log-probabilities and entropies are TRL's own, and so
     is the gradient of a masked sum; the positions cut away come back as zeros."""
     monkeypatch.setattr(train_grpo, "LOSS_TOKENS_PER_PASS", budget)
+    torch.manual_seed(0)
     model, tokenizer = tiny_model_and_tokenizer()
     args = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, per_device_train_batch_size=4, num_generations=2,
                       report_to="none", max_completion_length=12)
@@ -226,11 +227,11 @@ def test_length_grouped_grpo_loss_gives_trls_log_probabilities_and_gradient(tmp_
     grouped = computed(LengthGroupedGRPOTrainer._get_per_token_logps_and_entropies)
     trls = computed(GRPOTrainer._get_per_token_logps_and_entropies)
     kept = completion_mask.bool()
-    close = {"rtol": 1e-5, "atol": 1e-4}  # other batch shapes sum in another order
+    # TRL's fused LM head differs slightly with the batch's make-up (up to about 2e-3 in a log-probability, and 1e-3
+    # of the gradient's norm, between a batch and its rows one by one); a misplaced row or position differs by far more
+    close = {"rtol": 1e-3, "atol": 5e-3}
     torch.testing.assert_close(grouped[0][kept], trls[0][kept], **close)
     torch.testing.assert_close(grouped[1][kept], trls[1][kept], **close)
-    # TRL's fused LM head differs slightly with the batch's make-up (about 1e-3 of the gradient's norm between a
-    # batch and its rows one by one), so the gradients are compared by their relative distance
     assert (grouped[2] - trls[2]).norm() < 1e-2 * trls[2].norm()
     assert not grouped[0][~kept].any()
 

@@ -94,11 +94,13 @@ class LengthGroupedGRPOTrainer(MasterWeightsGRPOTrainer):
     completion ends and go through the model in passes of at most ``LOSS_TOKENS_PER_PASS`` token slots, each cut
     after its longest completion; a causal model's log-probabilities of the kept positions do not depend on the
     padding after them. The cut positions come back as zeros, which the completion mask leaves out of the loss.
+    Training in several processes keeps TRL's single pass.
     """
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
                                            compute_entropy=False, **extra):
-        if any(value is not None and value is not False for value in extra.values()):  # images, MoE losses
+        distributed = self.accelerator.num_processes > 1  # DDP allows one forward per backward
+        if distributed or any(value is not None and value is not False for value in extra.values()):  # images, MoE
             return super()._get_per_token_logps_and_entropies(
                 model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy, **extra)
         prompt_width = input_ids.size(1) - logits_to_keep
