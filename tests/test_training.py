@@ -6,9 +6,9 @@ import json
 import pytest
 import torch
 from datasets import Dataset
-from trl import GRPOConfig, GRPOTrainer
 from support import tiny_model_and_tokenizer
 from transformers import AutoModelForCausalLM
+from trl import GRPOConfig, GRPOTrainer
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
 from skillfactory import training

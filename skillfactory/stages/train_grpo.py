@@ -108,11 +108,10 @@ class LengthGroupedGRPOTrainer(MasterWeightsGRPOTrainer):
         ends = (attention_mask[:, prompt_width:] * positions).amax(dim=1)
         order = torch.argsort(ends, descending=True, stable=True)
         logps, entropies = [], []
-        widths = [prompt_width + max(1, int(ends[row])) for row in order]
+        widths = (prompt_width + ends[order].clamp(min=1)).tolist()
         for members in token_passes(widths, LOSS_TOKENS_PER_PASS):
-            rows = order[members]
-            keep = max(1, int(ends[rows].max()))
-            width = prompt_width + keep
+            rows, width = order[members], widths[members[0]]  # a pass's first row is its longest
+            keep = width - prompt_width
             row_logps, row_entropies, _ = super()._get_per_token_logps_and_entropies(
                 model, input_ids[rows, :width], attention_mask[rows, :width], keep, compute_entropy=compute_entropy)
             logps.append(F.pad(row_logps, (0, logits_to_keep - keep)))
