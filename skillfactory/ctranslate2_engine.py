@@ -3,8 +3,8 @@
 CTranslate2 decodes with its own fused CPU kernels and a preallocated KV cache, which on the nano models writes
 several times the tokens per second of transformers' continuous batching (measured: see docs/performance.md). Its
 converter reads the ``save_pretrained`` folder every stage already uses, so the engine is a drop-in backend of
-:func:`skillfactory.generation.continue_text`, with the same sampling (temperature, top-p, top-k 50, a seed per call)
-and the same tokenizer: prompts go in as the tokenizer's token strings and completions come back as its ids.
+:func:`skillfactory.generation.continue_text`, with the same sampling (temperature, top-p, no top-k cut, a seed per
+call) and the same tokenizer: prompts go in as the tokenizer's token strings and completions come back as its ids.
 GRPO uses it through :func:`rollout_function`, which converts the policy's current weights before every rollout.
 """
 
@@ -17,10 +17,6 @@ import tempfile
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-
-# transformers' generate samples from the 50 most likely tokens; the other backends pass the same cut
-TOP_K = 50
-
 
 def convert(model_dir: str, output_dir: str) -> None:
     """Convert a ``save_pretrained`` folder to a CTranslate2 model in ``output_dir`` (float32 weights).
@@ -75,7 +71,7 @@ class CTranslate2Engine:
             include_prompt_in_result=False,
             return_end_token=True,
             end_token=self.tokenizer.eos_token,
-            sampling_topk=1 if greedy else TOP_K,
+            sampling_topk=1 if greedy else 0,  # 0: no top-k cut
             sampling_topp=top_p,
             sampling_temperature=1.0 if greedy else temperature,
         )

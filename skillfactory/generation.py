@@ -77,17 +77,13 @@ class VllmEngine:
         return [[o.text for o in r.outputs] * (n if greedy else 1) for r in results]
 
 
-# transformers' ``generate`` samples from the 50 most likely tokens unless told otherwise, while a fresh
-# ``GenerationConfig`` (as ``generate_batch`` takes it) has no such cut: both transformers backends pass it explicitly,
-# so that they draw from the same distribution.
-TOP_K = 50
-
-
 def sampling_config(temperature: float, top_p: float) -> dict:
-    """Sampling keywords of both transformers backends; temperature 0 means greedy decoding."""
+    """Sampling keywords of both transformers backends; temperature 0 means greedy decoding. ``top_k`` 0 samples
+    from the whole distribution, as vLLM and the paper's verl do: ``generate`` would otherwise cut it to the 50 most
+    likely tokens."""
     if temperature == 0:
         return {"do_sample": False}
-    return {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": TOP_K}
+    return {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0}
 
 
 class ContinuousBatchingEngine:
