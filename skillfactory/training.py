@@ -82,14 +82,19 @@ def write_curves(log_history: list[dict], path) -> None:
         writer.writerows(rows)
 
 
-def lora_config(recipe: dict) -> LoraConfig | None:
-    """The recipe's LoRA adapters on every linear layer, or ``None`` for full fine-tuning."""
+def lora_config(recipe: dict, tokenizer=None) -> LoraConfig | None:
+    """The recipe's LoRA adapters on every linear layer, or ``None`` for full fine-tuning.
+
+    Given the ``tokenizer`` (SFT), the embedding rows of its added tokens train too: the nano base model never saw
+    the trace tags (``<sample>``...), which only the traces hold, and adapters on the linear layers cannot teach a
+    model to read or write a token whose embedding is untrained."""
     lora = recipe.get("lora")
     if lora is None:
         return None
+    added = sorted(tokenizer.added_tokens_decoder) if tokenizer is not None else []
     return LoraConfig(
         r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], target_modules="all-linear",
-        task_type="CAUSAL_LM",
+        task_type="CAUSAL_LM", trainable_token_indices=added or None,
     )
 
 
@@ -229,9 +234,13 @@ def run_sft(model, tokenizer, dataset, recipe: dict, seed: int, checkpoint_dir: 
         packing_strategy="bfd",
         dataset_num_proc=torch.get_num_threads() if len(dataset) >= PARALLEL_PREPARATION else None,
     )
+    if recipe["chunked_loss"] and recipe.get("lora") and tokenizer.added_tokens_decoder:
+        raise ValueError("LoRA trains the embedding rows of the tokenizer's added tokens, which TRL's chunked LM head "
+                         "cannot read: set chunked_loss: false in a recipe with lora")
     trainer_class = SFTTrainer if recipe["chunked_loss"] else CrossEntropySFTTrainer
     trainer = trainer_class(
-        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=lora_config(recipe)
+        model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
+        peft_config=lora_config(recipe, tokenizer),
     )
     if recipe["packing"]:  # set after construction: TRL refuses a custom collator together with its own packing
         trainer.data_collator = PackedRowsCollator(tokenizer.pad_token_id)

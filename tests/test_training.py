@@ -100,20 +100,28 @@ PACKED = {"batch_size": 2, "gradient_accumulation_steps": 1, "learning_rate": 0.
           "chunked_loss": True, "lora": None}
 
 
-def test_lora_adapters_are_merged_into_a_plain_checkpoint(tmp_path):
+def test_lora_adapters_and_added_tokens_are_merged_into_a_plain_checkpoint(tmp_path):
+    """LoRA's update is merged, and the embedding rows of the tokenizer's added tokens (the trace tags, which a
+    nano base model never saw) train with it while every other row stays as it was."""
     model, tokenizer = tiny_model_and_tokenizer()
     tokenizer.padding_side = "right"
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    row = ROWS[0]
+    row = {"prompt": ROWS[0]["prompt"], "completion": [{"role": "assistant", "content": "<think>\n<sample>\n3 * 7"}]}
     recipe = {**PACKED, "learning_rate": 0.05, "epochs": 2, "max_length": 64, "packing": False,
-              "lora": {"r": 4, "alpha": 8, "dropout": 0.0}}
-    assert lora_config(recipe).r == 4 and lora_config({**recipe, "lora": None}) is None
+              "lora": {"r": 4, "alpha": 8, "dropout": 0.0}, "chunked_loss": False}
+    with pytest.raises(ValueError, match="chunked_loss"):
+        run_sft(model, tokenizer, Dataset.from_list([row]), {**recipe, "chunked_loss": True}, 0, str(tmp_path), None)
+    assert lora_config(recipe, tokenizer).r == 4 and lora_config({**recipe, "lora": None}, tokenizer) is None
     trainer, _ = run_sft(model, tokenizer, Dataset.from_list([row] * 4), recipe, 0, str(tmp_path / "ck"), None)
     save_run(trainer, tokenizer, str(tmp_path / "out"))
     assert not (tmp_path / "out" / "adapter_config.json").exists()
     saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out").state_dict()
     assert set(saved) == set(before)
     assert any(not saved[k].equal(before[k]) for k in before if "proj" in k)  # the adapters' update is merged
+    changed = (saved["model.embed_tokens.weight"] != before["model.embed_tokens.weight"]).any(dim=1)
+    learned = torch.ones_like(changed)
+    learned[sorted(tokenizer.added_tokens_decoder)] = False  # the rows of the tokenizer's own vocabulary
+    assert changed[tokenizer.convert_tokens_to_ids("<sample>")] and not changed[learned].any()
 
 
 def test_packed_rows_give_each_document_the_loss_and_gradient_it_has_alone(tmp_path):
