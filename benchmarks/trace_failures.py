@@ -1,6 +1,7 @@
 """Why a trace-trained model's responses miss the SFT targets: one row per evaluation set, from ``responses.jsonl``.
 
     python benchmarks/trace_failures.py results/eval/sft/skillfactory/seed0/responses.jsonl [--max-new-tokens 896]
+        [--base-model results/models/base [--base-samples 16]]
 
 Every response falls in exactly one class:
 
@@ -17,19 +18,29 @@ Each class is a share of the set's responses. ``repeated_answers`` is the share 
 attempt's answer (as the evaluation counts it; recounted here, so that older evaluations can be read too). A second
 table splits the well-formed traces by their number of samples (``size``) with the share whose final answer is the
 last sample's (``mean``): if copying failed with distance or with the number of earlier answers, that share would
-fall as traces grow. Nothing asserts: this explains numbers, it does not judge them.
+fall as traces grow. With ``--base-model``, a third table splits the classes by whether that model (the base model
+the traces came from) solves the question in ``--base-samples`` plain attempts at temperature 1.0, as in
+self-sampling: a trace ends only on a correct attempt, so a question the base model cannot solve leaves its trace
+model searching until the token limit unless a verdict is wrong. Nothing asserts: this explains numbers, it does not
+judge them.
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from skillfactory.bootstrap import ratio
+from skillfactory.generation import sample_with_stage_model
 from skillfactory.io import read_jsonl
+from skillfactory.prompts import task_prompt
 from skillfactory.skills import answers, parse_attempts, skill_usage
 from skillfactory.tasks import get_task
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def classify(row: dict, example: dict, max_new_tokens: int) -> dict[str, bool]:
@@ -59,6 +70,9 @@ def main() -> None:
     parser.add_argument("responses")
     parser.add_argument("--tasks", default="results/tasks", help="folder of the evaluation sets' task files")
     parser.add_argument("--max-new-tokens", type=int, default=896, help="the evaluation's evaluation.max_new_tokens")
+    parser.add_argument("--base-model", help="split the classes by whether this model solves the question")
+    parser.add_argument("--base-samples", type=int, default=16)
+    parser.add_argument("--config", default=str(ROOT / "config/config.yaml"), help="prompt style and engine")
     args = parser.parse_args()
     rows = [r for r in read_jsonl(args.responses) if r["task"] == "countdown"]
     examples = {e["id"]: e for s in {r["eval_set"] for r in rows} for e in read_jsonl(f"{args.tasks}/{s}.jsonl")}
@@ -71,6 +85,25 @@ def main() -> None:
     print(table.round(2).to_string())
     traces = frame[frame["well_formed"]].groupby(["eval_set", "attempts"])["final_is_last"]
     print("\nwell-formed traces by number of samples\n" + traces.agg(["size", "mean"]).round(2).to_string())
+    if args.base_model:
+        frame["base_solves"] = base_solves(args, [examples[r["question_id"]] for r in rows])
+        split = frame.groupby(["eval_set", "base_solves"], sort=False)
+        table = split.mean(numeric_only=True).drop(columns=["repeated", "attempts", "well_formed"])
+        table.insert(0, "questions", split.size())
+        print(f"\nby whether the base model solves the question in {args.base_samples} attempts\n"
+              + table.round(2).to_string())
+
+
+def base_solves(args, examples: list[dict]) -> list[bool]:
+    """Whether any of ``--base-samples`` attempts of the base model at temperature 1.0 is right, per question."""
+    config = yaml.safe_load(Path(args.config).read_text())
+    template = config["prompts"]["styles"][config["prompts"]["main_style"]]
+    prompts = [task_prompt(get_task(e["task"]), e, template) for e in examples]
+    params = {"model": args.base_model, "backend": config["generation"]["backend"], "threads": 1,
+              "batch_size": config["generation"]["batch_size"], "seed": 0,
+              "sampling": {"temperature": 1.0, "top_p": 1.0, "max_new_tokens": config["sampling"]["max_new_tokens"]}}
+    samples = sample_with_stage_model(prompts, params, args.base_samples)
+    return [any(get_task(e["task"]).score(t, e) for t in texts) for e, texts in zip(examples, samples)]
 
 
 if __name__ == "__main__":

@@ -125,9 +125,10 @@ def test_sampling_draws_from_the_whole_distribution(tiny, tmp_path, backend):
     """No backend cuts sampling to the most likely tokens (transformers' generate would keep 50): at a temperature
     that flattens the distribution, 256 one-token samples hit far more than 50 of the ~300 tokens."""
     model, tokenizer = tiny
-    engine = {"transformers": lambda: model,
-              "continuous_batching": lambda: generation.ContinuousBatchingEngine(model, tokenizer),
-              "ctranslate2": lambda: CTranslate2Engine(saved(tmp_path, model, tokenizer), tokenizer, threads=1)}[backend]()
+    engines = {"transformers": lambda: model,
+               "continuous_batching": lambda: generation.ContinuousBatchingEngine(model, tokenizer),
+               "ctranslate2": lambda: CTranslate2Engine(saved(tmp_path, model, tokenizer), tokenizer, threads=1)}
+    engine = engines[backend]()
     out = generation.continue_text(engine, tokenizer, chat_texts(tokenizer, 2), n=128, temperature=100.0, top_p=1.0,
                                    max_new_tokens=1, batch_size=256, seed=0)
     assert len({text for texts in out for text in texts}) > 80
