@@ -18,6 +18,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+
 def convert(model_dir: str, output_dir: str) -> None:
     """Convert a ``save_pretrained`` folder to a CTranslate2 model in ``output_dir`` (float32 weights).
 
