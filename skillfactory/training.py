@@ -234,13 +234,13 @@ def run_sft(model, tokenizer, dataset, recipe: dict, seed: int, checkpoint_dir: 
         packing_strategy="bfd",
         dataset_num_proc=torch.get_num_threads() if len(dataset) >= PARALLEL_PREPARATION else None,
     )
-    if recipe["chunked_loss"] and recipe.get("lora") and tokenizer.added_tokens_decoder:
+    peft_config = lora_config(recipe, tokenizer)
+    if recipe["chunked_loss"] and peft_config is not None and peft_config.trainable_token_indices:
         raise ValueError("LoRA trains the embedding rows of the tokenizer's added tokens, which TRL's chunked LM head "
                          "cannot read: set chunked_loss: false in a recipe with lora")
     trainer_class = SFTTrainer if recipe["chunked_loss"] else CrossEntropySFTTrainer
     trainer = trainer_class(
-        model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
-        peft_config=lora_config(recipe, tokenizer),
+        model=model, args=config, train_dataset=dataset, processing_class=tokenizer, peft_config=peft_config
     )
     if recipe["packing"]:  # set after construction: TRL refuses a custom collator together with its own packing
         trainer.data_collator = PackedRowsCollator(tokenizer.pad_token_id)
