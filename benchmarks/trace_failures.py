@@ -15,7 +15,10 @@ Every response falls in exactly one class:
   right after an ``</answer>``, where a plain attempt ends).
 
 Each class is a share of the set's responses. ``repeated_answers`` is the share of attempts that repeat an earlier
-attempt's answer (as the evaluation counts it; recounted here, so that older evaluations can be read too). A second
+attempt's answer (as the evaluation counts it; recounted here, so that older evaluations can be read too).
+``all_numbers`` is the share of all answers (the samples' and the final one) with one step fewer than the question
+has numbers, as a complete Countdown answer has: a trace model that learnt from Countdown-3 traces alone and plans
+with three numbers on bigger questions writes two-step answers there. A second
 table splits the well-formed traces by their number of samples (``size``) with the share whose final answer is the
 last sample's (``mean``): if copying failed with distance or with the number of earlier answers, that share would
 fall as traces grow. With ``--base-model``, a third table splits the classes by whether that model (the base model
@@ -65,6 +68,12 @@ def classify(row: dict, example: dict, max_new_tokens: int) -> dict[str, bool]:
     }
 
 
+def answer_lengths(response: str, example: dict) -> dict[str, int]:
+    """How many complete answers a response holds, and how many of them have a step for every number but one."""
+    found = answers(response)
+    return {"answers": len(found), "full": sum(a.count("=") == len(example["numbers"]) - 1 for a in found)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("responses")
@@ -78,17 +87,19 @@ def main() -> None:
     examples = {e["id"]: e for s in {r["eval_set"] for r in rows} for e in read_jsonl(f"{args.tasks}/{s}.jsonl")}
     frame = pd.DataFrame([{"eval_set": r["eval_set"], "attempts": r["attempts"], "well_formed": bool(r["well_formed"]),
                            "repeated": skill_usage(r["response"], bool)["repeated_answers"],
+                           **answer_lengths(r["response"], examples[r["question_id"]]),
                            **classify(r, examples[r["question_id"]], args.max_new_tokens)} for r in rows])
     groups = frame.groupby("eval_set", sort=False)
-    table = groups.mean(numeric_only=True).drop(columns=["repeated", "attempts", "well_formed"])
+    table = groups.mean(numeric_only=True).drop(columns=["repeated", "attempts", "well_formed", "answers", "full"])
     table["repeated_answers"] = groups.apply(lambda g: ratio(g["repeated"], g["attempts"]))
+    table["all_numbers"] = groups.apply(lambda g: ratio(g["full"], g["answers"]))
     print(table.round(2).to_string())
     traces = frame[frame["well_formed"]].groupby(["eval_set", "attempts"])["final_is_last"]
     print("\nwell-formed traces by number of samples\n" + traces.agg(["size", "mean"]).round(2).to_string())
     if args.base_model:
         frame["base_solves"] = base_solves(args, [examples[r["question_id"]] for r in rows])
         split = frame.groupby(["eval_set", "base_solves"], sort=False)
-        table = split.mean(numeric_only=True).drop(columns=["repeated", "attempts", "well_formed"])
+        table = split.mean(numeric_only=True).drop(columns=["repeated", "attempts", "well_formed", "answers", "full"])
         table.insert(0, "questions", split.size())
         print(f"\nby whether the base model solves the question in {args.base_samples} attempts\n"
               + table.round(2).to_string())
