@@ -44,6 +44,7 @@ from skillfactory.skills import answers, parse_attempts, skill_usage
 from skillfactory.tasks import get_task
 
 ROOT = Path(__file__).resolve().parents[1]
+COUNTS = ["repeated", "attempts", "well_formed", "answers", "full"]  # per-response columns that are no class
 
 
 def classify(row: dict, example: dict, max_new_tokens: int) -> dict[str, bool]:
@@ -90,7 +91,7 @@ def main() -> None:
                            **answer_lengths(r["response"], examples[r["question_id"]]),
                            **classify(r, examples[r["question_id"]], args.max_new_tokens)} for r in rows])
     groups = frame.groupby("eval_set", sort=False)
-    table = groups.mean(numeric_only=True).drop(columns=["repeated", "attempts", "well_formed", "answers", "full"])
+    table = groups.mean(numeric_only=True).drop(columns=COUNTS)
     table["repeated_answers"] = groups.apply(lambda g: ratio(g["repeated"], g["attempts"]))
     table["all_numbers"] = groups.apply(lambda g: ratio(g["full"], g["answers"]))
     print(table.round(2).to_string())
@@ -99,7 +100,7 @@ def main() -> None:
     if args.base_model:
         frame["base_solves"] = base_solves(args, [examples[r["question_id"]] for r in rows])
         split = frame.groupby(["eval_set", "base_solves"], sort=False)
-        table = split.mean(numeric_only=True).drop(columns=["repeated", "attempts", "well_formed", "answers", "full"])
+        table = split.mean(numeric_only=True).drop(columns=COUNTS)
         table.insert(0, "questions", split.size())
         print(f"\nby whether the base model solves the question in {args.base_samples} attempts\n"
               + table.round(2).to_string())
