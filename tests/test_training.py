@@ -119,9 +119,9 @@ def test_lora_adapters_and_added_tokens_are_merged_into_a_plain_checkpoint(tmp_p
     assert set(saved) == set(before)
     assert any(not saved[k].equal(before[k]) for k in before if "proj" in k)  # the adapters' update is merged
     changed = (saved["model.embed_tokens.weight"] != before["model.embed_tokens.weight"]).any(dim=1)
-    learned = torch.ones_like(changed)
-    learned[sorted(tokenizer.added_tokens_decoder)] = False  # the rows of the tokenizer's own vocabulary
-    assert changed[tokenizer.convert_tokens_to_ids("<sample>")] and not changed[learned].any()
+    vocabulary_rows = torch.ones_like(changed)
+    vocabulary_rows[sorted(tokenizer.added_tokens_decoder)] = False  # every row but the added tokens'
+    assert changed[tokenizer.convert_tokens_to_ids("<sample>")] and not changed[vocabulary_rows].any()
 
 
 def test_packed_rows_give_each_document_the_loss_and_gradient_it_has_alone(tmp_path):
