@@ -16,6 +16,9 @@ Every response falls in exactly one class:
 
 Each class is a share of the set's responses. ``repeated_answers`` is the share of attempts that repeat an earlier
 attempt's answer (as the evaluation counts it; recounted here, so that older evaluations can be read too).
+``garbled_connectives`` is the share of the complete passages after a reflection or after ``</think>``, up to the
+next tag, that are none of the traces' connective phrases (``skillfactory/phrases.py``), as where a model blends
+two phrases or writes broken words instead of copying one.
 ``all_numbers`` is the share of all answers (the samples' and the final one) with one step fewer than the question
 has numbers, as a complete Countdown answer has: a trace model that learnt from Countdown-3 traces alone and plans
 with three numbers on bigger questions writes two-step answers there. A second
@@ -31,11 +34,13 @@ judge them.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from skillfactory import phrases
 from skillfactory.bootstrap import ratio
 from skillfactory.generation import sample_with_stage_model
 from skillfactory.io import read_jsonl
@@ -44,7 +49,10 @@ from skillfactory.skills import answers, parse_attempts, skill_usage
 from skillfactory.tasks import get_task
 
 ROOT = Path(__file__).resolve().parents[1]
-COUNTS = ["repeated", "attempts", "well_formed", "answers", "full"]  # per-response columns that are no class
+CONNECTIVES = {*phrases.AFTER_CORRECT, *phrases.AFTER_INCORRECT, *phrases.GENERIC, *phrases.ENDINGS}
+PASSAGE = re.compile(r"</(?:reflect|think)>\n(?!<)(.*?)\n(?=<)", re.S)  # up to the next line opening a tag
+# per-response columns that are no class
+COUNTS = ["repeated", "attempts", "well_formed", "answers", "full", "passages", "garbled"]
 
 
 def classify(row: dict, example: dict, max_new_tokens: int) -> dict[str, bool]:
@@ -69,6 +77,12 @@ def classify(row: dict, example: dict, max_new_tokens: int) -> dict[str, bool]:
     }
 
 
+def connective_counts(response: str) -> dict[str, int]:
+    """How many complete connective passages a response holds, and how many of them are none of the phrases."""
+    found = [p.strip() for p in PASSAGE.findall(response)]
+    return {"passages": len(found), "garbled": sum(p not in CONNECTIVES for p in found)}
+
+
 def answer_lengths(response: str, example: dict) -> dict[str, int]:
     """How many complete answers a response holds, and how many of them have a step for every number but one."""
     found = answers(response)
@@ -89,11 +103,13 @@ def main() -> None:
     frame = pd.DataFrame([{"eval_set": r["eval_set"], "attempts": r["attempts"], "well_formed": bool(r["well_formed"]),
                            "repeated": skill_usage(r["response"], bool)["repeated_answers"],
                            **answer_lengths(r["response"], examples[r["question_id"]]),
+                           **connective_counts(r["response"]),
                            **classify(r, examples[r["question_id"]], args.max_new_tokens)} for r in rows])
     groups = frame.groupby("eval_set", sort=False)
     table = groups.mean(numeric_only=True).drop(columns=COUNTS)
     table["repeated_answers"] = groups.apply(lambda g: ratio(g["repeated"], g["attempts"]))
     table["all_numbers"] = groups.apply(lambda g: ratio(g["full"], g["answers"]))
+    table["garbled_connectives"] = groups.apply(lambda g: ratio(g["garbled"], g["passages"]))
     print(table.round(2).to_string())
     traces = frame[frame["well_formed"]].groupby(["eval_set", "attempts"])["final_is_last"]
     print("\nwell-formed traces by number of samples\n" + traces.agg(["size", "mean"]).round(2).to_string())
