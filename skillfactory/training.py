@@ -85,16 +85,19 @@ def write_curves(log_history: list[dict], path) -> None:
 def lora_config(recipe: dict, tokenizer=None) -> LoraConfig | None:
     """The recipe's LoRA adapters on every linear layer, or ``None`` for full fine-tuning.
 
-    Given the ``tokenizer`` (SFT), the embedding rows of its added tokens train too: the nano base model never saw
-    the trace tags (``<sample>``...), which only the traces hold, and adapters on the linear layers cannot teach a
-    model to read or write a token whose embedding is untrained."""
+    Given the ``tokenizer`` (SFT), the embedding rows of its added tokens train too (``embedding_rows: added``), or
+    every row (``all``): the nano base model never saw the trace tags (``<sample>``...), which only the traces hold,
+    and adapters on the linear layers cannot teach a model to read or write a token whose embedding is untrained."""
     lora = recipe.get("lora")
     if lora is None:
         return None
-    added = sorted(tokenizer.added_tokens_decoder) if tokenizer is not None else []
+    rows = []
+    if tokenizer is not None:
+        every_row = lora["embedding_rows"] == "all"
+        rows = list(range(len(tokenizer))) if every_row else sorted(tokenizer.added_tokens_decoder)
     return LoraConfig(
         r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], target_modules="all-linear",
-        task_type="CAUSAL_LM", trainable_token_indices=added or None,
+        task_type="CAUSAL_LM", trainable_token_indices=rows or None,
     )
 
 

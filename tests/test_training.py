@@ -108,10 +108,13 @@ def test_lora_adapters_and_added_tokens_are_merged_into_a_plain_checkpoint(tmp_p
     before = {k: v.clone() for k, v in model.state_dict().items()}
     row = {"prompt": ROWS[0]["prompt"], "completion": [{"role": "assistant", "content": "<think>\n<sample>\n3 * 7"}]}
     recipe = {**PACKED, "learning_rate": 0.05, "epochs": 2, "max_length": 64, "packing": False,
-              "lora": {"r": 4, "alpha": 8, "dropout": 0.0}, "chunked_loss": False}
+              "lora": {"r": 4, "alpha": 8, "dropout": 0.0, "embedding_rows": "added"},
+              "chunked_loss": False}
     with pytest.raises(ValueError, match="chunked_loss"):
         run_sft(model, tokenizer, Dataset.from_list([row]), {**recipe, "chunked_loss": True}, 0, str(tmp_path), None)
     assert lora_config(recipe, tokenizer).r == 4 and lora_config({**recipe, "lora": None}, tokenizer) is None
+    every_row = {**recipe, "lora": {**recipe["lora"], "embedding_rows": "all"}}
+    assert lora_config(every_row, tokenizer).trainable_token_indices == list(range(len(tokenizer)))
     trainer, _ = run_sft(model, tokenizer, Dataset.from_list([row] * 4), recipe, 0, str(tmp_path / "ck"), None)
     save_run(trainer, tokenizer, str(tmp_path / "out"))
     assert not (tmp_path / "out" / "adapter_config.json").exists()
