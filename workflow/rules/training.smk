@@ -8,14 +8,14 @@ rule train_sft:
         json=lambda w: as_json(
             {
                 "seed": int(w.seed),
-                "threads": config["threads"],
+                "threads": config["fine_tuning_threads"],
                 **model_params("base", "base"),
                 "recipe": config["sft"],
                 "replay_untrained_ends": config["sft_replay"]["untrained_ends"],
             }
         ),
         checkpoints=lambda w: checkpoint_dir(f"train_sft/{w.dataset}/seed{w.seed}"),
-    threads: config["threads"]
+    threads: config["fine_tuning_threads"]
     resources:
         gpu=job_gpus("train"),
         mem_mb=job_mem_mb("train"),
@@ -44,14 +44,14 @@ rule train_grpo:
         json=lambda w: as_json(
             {
                 "seed": int(w.seed),
-                "threads": config["threads"],
+                "threads": config["fine_tuning_threads"],
                 **model_params(*arm_init(w.arm), w.seed),
                 "recipe": config["grpo"],
                 "prompt_template": set_template(question_sets()[RL_SET]),
             }
         ),
         checkpoints=lambda w: checkpoint_dir(f"train_grpo/{w.arm}/seed{w.seed}"),
-    threads: config["threads"]
+    threads: config["fine_tuning_threads"]
     resources:
         gpu=job_gpus("train"),
         mem_mb=job_mem_mb("train"),
