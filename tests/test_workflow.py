@@ -57,6 +57,17 @@ def test_dry_run_plans_the_whole_dag(tmp_path, configfile):
     assert jobs["convert_gguf"] == (1 if configfile == "config/smollm.yaml" else 0)
 
 
+def test_fine_tuning_jobs_take_their_own_threads(tmp_path):
+    result = snakemake(copy_workflow(tmp_path), "-n", "-p", "--config", "threads=5", "fine_tuning_threads=3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    blocks = re.findall(r"^(?:local)?rule (\w+):$(.*?)(?=^(?:local)?rule |\Z)", result.stdout, flags=re.M | re.S)
+    threads = {}
+    for rule, block in blocks:
+        threads.setdefault(rule, set()).update(re.findall(r'"threads": (\d+)', block))
+    assert threads["train_sft"] == threads["train_grpo"] == {"3"}
+    assert threads["pretrain_base"] == {"5"}
+
+
 @pytest.mark.parametrize(
     "change, key",
     [
