@@ -26,10 +26,15 @@ from support import SMOKE, copy_workflow, load_yaml, snakemake
 pytestmark = pytest.mark.workflow
 
 
+def job_blocks(result: subprocess.CompletedProcess) -> list[tuple[str, str]]:
+    """Each job a dry-run plans: its rule name and the text printed for it up to the next job."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    return re.findall(r"^(?:local)?rule (\w+):$(.*?)(?=^(?:local)?rule |\Z)", result.stdout, flags=re.M | re.S)
+
+
 def planned_jobs(result: subprocess.CompletedProcess) -> Counter:
     """Jobs a dry-run plans, by rule name."""
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Counter(re.findall(r"^(?:local)?rule (\w+):$", result.stdout, flags=re.M))
+    return Counter(rule for rule, _ in job_blocks(result))
 
 
 def test_lint_is_clean(tmp_path):
@@ -59,10 +64,8 @@ def test_dry_run_plans_the_whole_dag(tmp_path, configfile):
 
 def test_fine_tuning_jobs_take_their_own_threads(tmp_path):
     result = snakemake(copy_workflow(tmp_path), "-n", "-p", "--config", "threads=5", "fine_tuning_threads=3")
-    assert result.returncode == 0, result.stdout + result.stderr
-    blocks = re.findall(r"^(?:local)?rule (\w+):$(.*?)(?=^(?:local)?rule |\Z)", result.stdout, flags=re.M | re.S)
     threads = {}
-    for rule, block in blocks:
+    for rule, block in job_blocks(result):
         threads.setdefault(rule, set()).update(re.findall(r'"threads": (\d+)', block))
     assert threads["train_sft"] == threads["train_grpo"] == {"3"}
     assert threads["pretrain_base"] == {"5"}
