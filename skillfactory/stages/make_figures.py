@@ -172,7 +172,9 @@ def curves_figure(curves: pd.DataFrame, params: dict, path: Path) -> None:
         if rows.empty:
             empty(ax, f"no {stage.upper()} run logged {column}")
         else:
-            sns.lineplot(data=rows, x="step", y=column, hue="run", errorbar=None, ax=ax)
+            # markers too: a run that logged one step (a tiny SFT dataset) draws no line
+            sns.lineplot(data=rows, x="step", y=column, hue="run", errorbar=None, marker="o", markersize=3,
+                         markeredgewidth=0, ax=ax)
             ax.legend(fontsize="x-small")
         ax.set_title(f"{'SFT' if stage == 'sft' else 'GRPO'}: {column}")
     fig.suptitle("Training curves (mean over seeds) behind every claim")
