@@ -294,3 +294,37 @@ def test_phrase_lists_have_the_sizes_of_the_authors_lists():
     assert tuple(map(len, lists)) == (10, 13, 11, 7)
     every = [phrase for phrase_list in lists for phrase in phrase_list]
     assert len(set(every)) == len(every)
+
+
+def load_trace_failures():
+    """``benchmarks/trace_failures.py``, which is a script, not a module of the package."""
+    import importlib.util
+
+    from support import ROOT
+
+    spec = importlib.util.spec_from_file_location("trace_failures", ROOT / "benchmarks" / "trace_failures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=5), st.integers(0, 10**6), st.data())
+def test_connective_counts_find_every_phrase_and_only_a_garbled_one(correct, seed, data):
+    import random
+
+    from skillfactory.traces import render_trace
+
+    attempts = [{"response": f"{i} + 1 = {i + 1}\n<answer>\n{i} + 1 = {i + 1}\n</answer>", "answer": f"{i} + 1",
+                 "correct": ok, "reflections": [f"Let me check.\n<verdict>{'Correct' if ok else 'Incorrect'}"
+                                                "</verdict>"]} for i, ok in enumerate(correct)]
+    trace = render_trace(random.Random(seed), attempts, with_reflections=True)
+    counts = load_trace_failures().connective_counts
+    assert counts(trace) == {"passages": len(attempts), "garbled": 0}  # one glue per pair and one ending
+    lines = trace.split("\n")
+    phrase_lines = [i for i, line in enumerate(lines)
+                    if i and lines[i - 1] in ("</reflect>", "</think>") and not line.startswith("<")]
+    broken = data.draw(st.sampled_from(phrase_lines))
+    lines[broken] = lines[broken][: len(lines[broken]) // 2] + "so, again"
+    assert counts("\n".join(lines)) == {"passages": len(attempts), "garbled": 1}
+    assert counts(trace.rpartition("\n<answer>")[0])["passages"] == len(attempts) - 1  # the ending is unclosed
