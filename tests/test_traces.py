@@ -1,5 +1,7 @@
 """Silver-trace invariants, on generated sample/reflection rows and on the data the smoke workflow built."""
 
+import importlib.util
+import random
 import re
 from collections import Counter
 
@@ -8,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snakemake.utils import update_config
-from support import load_yaml
+from support import ROOT, load_yaml
 
 from skillfactory.stages.build_sft_data import build_datasets, dataset_stats, star_rows
-from skillfactory.traces import samples_needed, single_attempt, style_quota
+from skillfactory.traces import render_trace, samples_needed, single_attempt, style_quota
 from skillfactory.io import read_jsonl
 from skillfactory.prompts import parse_verdict
 from skillfactory.tasks.countdown import COUNTDOWN, extract_answer
@@ -298,10 +300,6 @@ def test_phrase_lists_have_the_sizes_of_the_authors_lists():
 
 def load_trace_failures():
     """``benchmarks/trace_failures.py``, which is a script, not a module of the package."""
-    import importlib.util
-
-    from support import ROOT
-
     spec = importlib.util.spec_from_file_location("trace_failures", ROOT / "benchmarks" / "trace_failures.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -311,10 +309,6 @@ def load_trace_failures():
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.booleans(), min_size=1, max_size=5), st.integers(0, 10**6), st.data())
 def test_connective_counts_find_every_phrase_and_only_a_garbled_one(correct, seed, data):
-    import random
-
-    from skillfactory.traces import render_trace
-
     attempts = [{"response": f"{i} + 1 = {i + 1}\n<answer>\n{i} + 1 = {i + 1}\n</answer>", "answer": f"{i} + 1",
                  "correct": ok, "reflections": [f"Let me check.\n<verdict>{'Correct' if ok else 'Incorrect'}"
                                                 "</verdict>"]} for i, ok in enumerate(correct)]
