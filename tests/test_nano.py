@@ -203,8 +203,8 @@ def test_packed_pretraining_trains_every_document_token_once(tmp_path):
 
 
 def test_replay_leaves_out_excluded_questions_and_unlisted_styles():
-    spec = {"pretrain": {**PARAMS, "verification_share": 0.0, "ood_share": 0.0}, "countdown": RANGES,
-            "prompts": PROMPTS, "styles": ["b"], "ood_sets": {}}
+    spec = {"pretrain": {**PARAMS, "verification_share": 0.0}, "countdown": RANGES, "prompts": PROMPTS,
+            "styles": ["b"], "ood_share": 0.0, "ood_sets": {}}
     first = replay_documents(120, spec, seed=0, exclude=set())
     assert len(first) == 120
     assert all(d["prompt"][0]["content"].startswith("Plan.") for d in first)  # style "a" is left out
@@ -214,13 +214,13 @@ def test_replay_leaves_out_excluded_questions_and_unlisted_styles():
     assert replay_documents(0, spec, seed=0, exclude=set()) == []
 
 
-def test_replay_mixes_in_the_configured_share_and_keeps_a_datasets_own_rows_first():
+def test_replay_mixes_in_the_configured_shares_and_keeps_a_datasets_own_rows_first():
     spec = {"pretrain": PARAMS, "countdown": RANGES, "prompts": PROMPTS, "styles": None, "ood_sets": OOD_SETS,
-            "share": 0.6}
+            "share": 0.6, "ood_share": 0.5}
     datasets = {"small": [{"prompt": [], "completion": []}] * 20, "large": [{"prompt": [], "completion": []}] * 40}
     replay = replay_rows(datasets, spec, seed=0, exclude=set())
     assert len(replay) == replay_count(40, 0.6) == 60
     assert {r["n_samples"] for r in replay} == {0} and {r["question_id"] for r in replay} == {None}
     out_of_domain = [r["prompt"][0]["content"].endswith("Answer:") for r in replay]
-    assert any(out_of_domain) and not all(out_of_domain)
+    assert sum(out_of_domain) == 30  # replay's own out-of-domain share, not the corpus's (PARAMS: 0.2)
     assert [r["replay"] for r in replay] == ["other" if ood else "countdown" for ood in out_of_domain]

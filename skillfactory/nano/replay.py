@@ -24,13 +24,14 @@ def replay_count(rows: int, share: float) -> int:
 def replay_documents(n: int, spec: dict, seed: int, exclude: set) -> list[dict]:
     """``n`` chat documents (TRL's prompt-completion format), each with its ``kind``: ``countdown`` (an attempt or a
     verification) or ``other`` (an out-of-domain attempt). ``spec`` holds the corpus settings (``pretrain``),
-    ``countdown`` task parameters, ``prompts``, the replayed ``styles`` (null: all) and ``ood_sets`` (see
+    ``countdown`` task parameters, ``prompts``, the replayed ``styles`` (null: all), the share of out-of-domain
+    attempts (``ood_share``, in place of the corpus's) and ``ood_sets`` (see
     :func:`skillfactory.nano.corpus.ood_documents`)."""
     if n == 0:
         return []
     prompts = spec["prompts"]
     styles = {name: prompts["styles"][name] for name in spec["styles"] or prompts["styles"]}
-    corpus = {**spec["pretrain"], "n_documents": n}
+    corpus = {**spec["pretrain"], "n_documents": n, "ood_share": spec["ood_share"]}
     documents = build_corpus(corpus, spec["countdown"], {**prompts, "styles": styles}, f"replay-{seed}", exclude,
                              spec["ood_sets"])
     # build_corpus mixes in exactly these out-of-domain documents (same settings, same seed)
