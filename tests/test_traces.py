@@ -1,5 +1,6 @@
 """Silver-trace invariants, on generated sample/reflection rows and on the data the smoke workflow built."""
 
+import functools
 import importlib.util
 import random
 import re
@@ -296,8 +297,9 @@ def test_phrase_lists_have_the_sizes_of_the_authors_lists():
     assert len(load_trace_failures().CONNECTIVES) == sum(map(len, lists))  # no phrase twice
 
 
+@functools.cache
 def load_trace_failures():
-    """``benchmarks/trace_failures.py``, which is a script, not a module of the package."""
+    """``benchmarks/trace_failures.py``, which is a script, not a module of the package (loaded once)."""
     spec = importlib.util.spec_from_file_location("trace_failures", ROOT / "benchmarks" / "trace_failures.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
