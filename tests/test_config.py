@@ -67,6 +67,21 @@ def test_shipped_configs_are_valid(name):
     validate_config(merged(name), str(SCHEMA))
 
 
+@pytest.mark.parametrize("stage", ["sft", "rl"])
+def test_sweep_variants_are_valid(stage):
+    """benchmarks/sweep.py merges each variant onto the default as --configfile does; a key renamed in the schema
+    must not leave a variant that fails only when someone runs it."""
+    variants = load_yaml(ROOT / "benchmarks" / "sweeps" / f"{stage}.yaml")
+    assert variants
+    for name, overrides in variants.items():
+        config = copy.deepcopy(DEFAULT)
+        update_config(config, overrides or {})
+        try:
+            validate_config(config, str(SCHEMA))
+        except ConfigError as error:
+            pytest.fail(f"sweep variant {name}: {error}")
+
+
 def test_each_scale_evaluates_exactly_the_sets_it_names():
     """Config files merge key by key, so the paper config's eval_sets keep the nano sets it does not override; the
     run uses only those evaluation.sets names."""
