@@ -11,10 +11,15 @@ from skillfactory.config import ConfigError, selected_eval_sets, validate_config
 DEFAULT = load_yaml(ROOT / "config" / "config.yaml")
 
 
-def merged(name):
+def merged_with(overrides):
+    """The default with ``overrides`` merged key by key, as Snakemake's --configfile merges."""
     config = copy.deepcopy(DEFAULT)
-    update_config(config, load_yaml(ROOT / "config" / f"{name}.yaml"))
+    update_config(config, overrides)
     return config
+
+
+def merged(name):
+    return merged_with(load_yaml(ROOT / "config" / f"{name}.yaml"))
 
 
 def walk_properties(node, path=""):
@@ -74,10 +79,8 @@ def test_sweep_variants_are_valid(stage):
     variants = load_yaml(ROOT / "benchmarks" / "sweeps" / f"{stage}.yaml")
     assert variants
     for name, overrides in variants.items():
-        config = copy.deepcopy(DEFAULT)
-        update_config(config, overrides or {})
         try:
-            validate_config(config, str(SCHEMA))
+            validate_config(merged_with(overrides or {}), str(SCHEMA))
         except ConfigError as error:
             pytest.fail(f"sweep variant {name}: {error}")
 
