@@ -3,16 +3,17 @@
 Run from the repository root after a nano run (or after the stages upstream of SFT)::
 
     python benchmarks/sweep.py sft benchmarks/sweeps/sft.yaml [--source results] [--jobs 2] [--only VARIANT ...]
-    python benchmarks/sweep.py rl benchmarks/sweeps/rl.yaml
+    python benchmarks/sweep.py rl benchmarks/sweeps/rl.yaml [--arm skillfactory]
 
-The variants file maps a variant's name to config overrides (merged on top of the nano default, as
-``--configfile`` merges). Each variant runs in its own folder ``results/sweeps/<stage>/<name>``, holding copies
-(times kept) of the source run's task files, base model and samples, so that Snakemake re-runs only what the
-overrides touch: for ``sft``, the SFT datasets, the SkillFactory and STaR SFT models and their evaluation; for
-``rl``, the ``rl_only`` arm's GRPO and its evaluation; the base model is evaluated in each variant's own settings.
-Variants run ``--jobs`` at a time, all with training seed ``--seed`` (folders of seeds other than 0 are under
-``results/sweeps/<stage>/seed<k>/``). The script prints one row per variant with the stage's targets (the stage
-targets of README.md#development); nothing asserts.
+The variants file maps a variant's name to config overrides (merged on top of the nano default, as ``--configfile``
+merges). Each variant runs in its own folder ``results/sweeps/<stage>/<name>`` (``rl_<arm>`` for an arm other than
+``rl_only``), holding copies (times kept) of the source run's task files, base model and samples (for ``rl``, also
+its SFT data and models), so that Snakemake re-runs only what the overrides touch: for ``sft``, the SFT datasets,
+the SkillFactory and STaR SFT models and their evaluation; for ``rl``, one arm's GRPO (``--arm``, default
+``rl_only``) and its evaluation, from the source's SFT model where the arm has one; the arm's starting model is
+evaluated in each variant's own settings. Variants run ``--jobs`` at a time, all with training seed ``--seed``
+(folders of seeds other than 0 are under ``results/sweeps/<stage>/seed<k>/``). The script prints one row per variant
+with the stage's targets (the stage targets of README.md#development); nothing asserts.
 
 A variant that changes ``train_set`` changes the questions the pretraining corpus leaves out, so Snakemake would
 pretrain a new base model. ``--keep-base`` keeps the source's instead: it regenerates the question sets, then reruns
@@ -35,29 +36,35 @@ from skillfactory.stages.make_tables import Analysis, load_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 UPSTREAM = ["tasks", "models/base", "samples"]
+SFT_UPSTREAM = ["sft_data", "models/sft"]
 EVAL = "results/eval/{stage}/{name}/seed{seed}/{file}"
-MODELS = {
-    "sft": [("base", "base"), ("sft", "skillfactory"), ("sft", "star")],
-    "rl": [("base", "base"), ("rl", "rl_only")],
-}
+SFT_MODELS = [("base", "base"), ("sft", "skillfactory"), ("sft", "star")]
 
 
-def prepare(source: Path, folder: Path, overrides: dict, threads: int, seed: int) -> None:
-    """The variant's folder: upstream outputs copied with their times, the default config (which the Snakefile reads
-    from the working directory) and the variant's overrides as a config file."""
+def rl_models(arm: str) -> list[tuple[str, str]]:
+    """The RL arm's starting model (the base model, or its SFT model as the default config names it) and its RL
+    model."""
+    dataset = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["arms"][arm]["sft_data"]
+    return [("base", "base") if dataset is None else ("sft", dataset), ("rl", arm)]
+
+
+def prepare(source: Path, folder: Path, parts: list, overrides: dict, threads: int, seed: int) -> None:
+    """The variant's folder: the upstream ``parts`` of ``results/`` copied with their times, the default config
+    (which the Snakefile reads from the working directory) and the variant's overrides as a config file."""
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / "config").exists():
         (folder / "config").symlink_to(ROOT / "config")
-    for part in UPSTREAM:
+    for part in parts:
         target = folder / "results" / part
         if not target.exists() and (source / part).exists():
             shutil.copytree(source / part, target, copy_function=shutil.copy2)
     (folder / "overrides.yaml").write_text(yaml.safe_dump({**overrides, "threads": threads, "seeds": [seed]}))
 
 
-def run(stage: str, source: Path, folder: Path, overrides: dict, threads: int, seed: int, keep_base: bool) -> int:
-    prepare(source, folder, overrides, threads, seed)
-    targets = [EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in MODELS[stage]]
+def run(models: list, source: Path, folder: Path, overrides: dict, threads: int, seed: int, keep_base: bool) -> int:
+    parts = UPSTREAM + (SFT_UPSTREAM if models[-1][0] == "rl" else [])  # the rl stage keeps the SFT models
+    prepare(source, folder, parts, overrides, threads, seed)
+    targets = [EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in models]
     command = ["snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(folder), "--configfile",
                str(folder / "overrides.yaml"), "--cores", str(threads)]
     with open(folder / "sweep.log", "w") as log:
@@ -83,7 +90,7 @@ def sft_row(folder: Path, seed: int) -> dict:
     """SkillFactory-SFT: trace form and repeated answers on Countdown-3, traces and accuracy on Countdown-4/-5,
     out-of-domain mean against the base model's; STaR-SFT: Countdown-3 and out-of-domain mean against the base
     model's."""
-    base, sf, star = (metrics(folder, *model, seed) for model in MODELS["sft"])
+    base, sf, star = (metrics(folder, *model, seed) for model in SFT_MODELS)
     if base.empty:
         return {}
     ood = list(base.index[base["task"] != "countdown"])  # the sets of other task families than the training task's
@@ -110,14 +117,16 @@ def sft_row(folder: Path, seed: int) -> dict:
     return row
 
 
-def rl_row(folder: Path, seed: int) -> dict:
-    """``rl/rl_only`` minus the base model on Countdown-3, with its paired bootstrap interval."""
-    paths = [folder / EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in MODELS["rl"]]
+def rl_row(folder: Path, seed: int, models: list) -> dict:
+    """The RL model minus its starting model on Countdown-3, with its paired bootstrap interval."""
+    paths = [folder / EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in models]
     if not all(p.exists() for p in paths):
         return {}
+    (start_stage, start), (_, arm) = models
     analysis = Analysis(load_scores(paths), {"analysis": {"bootstrap_resamples": 2000, "ci_level": 0.95}, "seed": 0})
-    diff = analysis.difference("accuracy", ("rl/rl_only", None), ("base", None), ["countdown3"])
-    curves = pd.read_csv(folder / f"results/models/rl/rl_only/seed{seed}/curves.csv")
+    start_model = "base" if start_stage == "base" else f"sft/{start}"
+    diff = analysis.difference("accuracy", (f"rl/{arm}", None), (start_model, None), ["countdown3"])
+    curves = pd.read_csv(folder / f"results/models/rl/{arm}/seed{seed}/curves.csv")
     reward = curves["reward"].dropna()
     return {"cd3_gain": diff.estimate, "low": diff.low, "high": diff.high,
             "reward_first_10": reward.head(10).mean(), "reward_last_10": reward.tail(10).mean()}
@@ -125,7 +134,7 @@ def rl_row(folder: Path, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stage", choices=sorted(MODELS))
+    parser.add_argument("stage", choices=["rl", "sft"])
     parser.add_argument("variants")
     parser.add_argument("--source", default="results")
     parser.add_argument("--jobs", type=int, default=2, help="variants at once; each gets 2/jobs threads")
@@ -133,7 +142,9 @@ def main() -> None:
     parser.add_argument("--keep-base", action="store_true",
                         help="keep the source's base model where a variant changes train_set (see above)")
     parser.add_argument("--only", nargs="+", metavar="VARIANT", help="run these variants of the file only")
+    parser.add_argument("--arm", default="rl_only", help="the RL arm whose GRPO the rl stage sweeps")
     args = parser.parse_args()
+    models = SFT_MODELS if args.stage == "sft" else rl_models(args.arm)
     variants = yaml.safe_load(Path(args.variants).read_text())
     if args.only:
         unknown = set(args.only) - set(variants)
@@ -141,15 +152,19 @@ def main() -> None:
             parser.error(f"no such variants in {args.variants}: {', '.join(sorted(unknown))}")
         variants = {name: variants[name] for name in args.only}
     source = Path(args.source).resolve()
-    out = Path("results/sweeps").resolve() / args.stage / (f"seed{args.seed}" if args.seed else "")
+    stage = args.stage if args.stage == "sft" or args.arm == "rl_only" else f"rl_{args.arm}"
+    out = Path("results/sweeps").resolve() / stage / (f"seed{args.seed}" if args.seed else "")
     threads = max(1, 2 // args.jobs)
     folders = {name: out / name for name in variants}
     with ThreadPoolExecutor(args.jobs) as pool:
         codes = dict(zip(variants, pool.map(
-            lambda name: run(args.stage, source, folders[name], variants[name] or {}, threads, args.seed,
+            lambda name: run(models, source, folders[name], variants[name] or {}, threads, args.seed,
                              args.keep_base), variants)))
-    summarize = sft_row if args.stage == "sft" else rl_row
-    table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f, args.seed)} for n, f in folders.items()])
+
+    def summarize(folder: Path) -> dict:
+        return sft_row(folder, args.seed) if args.stage == "sft" else rl_row(folder, args.seed, models)
+
+    table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f)} for n, f in folders.items()])
     print(table.round(3).to_string(index=False))
 
 

@@ -1,5 +1,7 @@
 """Shared paths and helpers of the test suite."""
 
+import functools
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -18,6 +20,15 @@ def load_yaml(path):
 
 
 SMOKE = ["--configfile", "config/smoke.yaml"]
+
+
+@functools.cache
+def load_script(name):
+    """``benchmarks/<name>.py``, a script rather than a module of the package, loaded once."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tiny_model_and_tokenizer():

@@ -5,7 +5,7 @@ import copy
 import pytest
 from snakemake.utils import update_config
 
-from support import ROOT, SCHEMA, load_yaml
+from support import ROOT, SCHEMA, load_script, load_yaml
 from skillfactory.config import ConfigError, selected_eval_sets, validate_config
 
 DEFAULT = load_yaml(ROOT / "config" / "config.yaml")
@@ -83,6 +83,14 @@ def test_sweep_variants_are_valid(stage):
             validate_config(merged_with(overrides or {}), str(SCHEMA))
         except ConfigError as error:
             pytest.fail(f"sweep variant {name}: {error}")
+
+
+def test_rl_sweep_starts_each_arm_from_its_own_starting_model():
+    """benchmarks/sweep.py compares an RL arm with the model its GRPO starts from: the base model for RL-only, the
+    SFT model of the arm's dataset otherwise."""
+    rl_models = load_script("sweep").rl_models
+    assert rl_models("rl_only") == [("base", "base"), ("rl", "rl_only")]
+    assert rl_models("single_prompt") == [("sft", "single_prompt"), ("rl", "single_prompt")]
 
 
 def test_each_scale_evaluates_exactly_the_sets_it_names():

@@ -1,7 +1,5 @@
 """Silver-trace invariants, on generated sample/reflection rows and on the data the smoke workflow built."""
 
-import functools
-import importlib.util
 import random
 import re
 from collections import Counter
@@ -11,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from snakemake.utils import update_config
-from support import ROOT, load_yaml
+from support import load_script, load_yaml
 
 from skillfactory import phrases
 from skillfactory.stages.build_sft_data import build_datasets, dataset_stats, star_rows
@@ -294,16 +292,7 @@ def test_parse_verdict_never_crashes_and_accepts_only_one_known_verdict(pieces):
 def test_phrase_lists_have_the_sizes_of_the_authors_lists():
     lists = (phrases.AFTER_CORRECT, phrases.AFTER_INCORRECT, phrases.GENERIC, phrases.ENDINGS)
     assert tuple(map(len, lists)) == (10, 13, 11, 7)
-    assert len(load_trace_failures().CONNECTIVES) == sum(map(len, lists))  # no phrase twice
-
-
-@functools.cache
-def load_trace_failures():
-    """``benchmarks/trace_failures.py``, which is a script, not a module of the package (loaded once)."""
-    spec = importlib.util.spec_from_file_location("trace_failures", ROOT / "benchmarks" / "trace_failures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    assert len(load_script("trace_failures").CONNECTIVES) == sum(map(len, lists))  # no phrase twice
 
 
 @settings(max_examples=30, deadline=None)
@@ -313,7 +302,7 @@ def test_connective_counts_find_every_phrase_and_only_a_garbled_one(correct, see
                  "correct": ok, "reflections": [f"Let me check.\n<verdict>{'Correct' if ok else 'Incorrect'}"
                                                 "</verdict>"]} for i, ok in enumerate(correct)]
     trace = render_trace(random.Random(seed), attempts, with_reflections=True)
-    counts = load_trace_failures().connective_counts
+    counts = load_script("trace_failures").connective_counts
     assert counts(trace) == {"passages": len(attempts), "garbled": 0}  # one glue per pair and one ending
     lines = trace.split("\n")
     phrase_lines = [i for i, line in enumerate(lines)
