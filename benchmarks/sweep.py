@@ -13,7 +13,7 @@ the SkillFactory and STaR SFT models and their evaluation; for ``rl``, one arm's
 ``rl_only``) and its evaluation, from the source's SFT model where the arm has one; the arm's starting model is
 evaluated in each variant's own settings. Variants run ``--jobs`` at a time, all with training seed ``--seed``
 (folders of seeds other than 0 are under ``results/sweeps/<stage>/seed<k>/``). The script prints one row per variant
-with the stage's targets (the stage targets of README.md#development); nothing asserts.
+with the stage targets of docs/nano-world.md; nothing asserts.
 
 A variant that changes ``train_set`` changes the questions the pretraining corpus leaves out, so Snakemake would
 pretrain a new base model. ``--keep-base`` keeps the source's instead: it regenerates the question sets, then reruns
