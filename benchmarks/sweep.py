@@ -86,11 +86,11 @@ def metrics(folder: Path, stage: str, name: str, seed: int) -> pd.DataFrame:
     return pd.read_csv(path).set_index("eval_set") if path.exists() else pd.DataFrame()
 
 
-def sft_row(folder: Path, seed: int) -> dict:
+def sft_row(folder: Path, seed: int, models: list) -> dict:
     """SkillFactory-SFT: trace form and repeated answers on Countdown-3, traces and accuracy on Countdown-4/-5,
     out-of-domain mean against the base model's; STaR-SFT: Countdown-3 and out-of-domain mean against the base
     model's."""
-    base, sf, star = (metrics(folder, *model, seed) for model in SFT_MODELS)
+    base, sf, star = (metrics(folder, *model, seed) for model in models)
     if base.empty:
         return {}
     ood = list(base.index[base["task"] != "countdown"])  # the sets of other task families than the training task's
@@ -160,11 +160,9 @@ def main() -> None:
         codes = dict(zip(variants, pool.map(
             lambda name: run(models, source, folders[name], variants[name] or {}, threads, args.seed,
                              args.keep_base), variants)))
-
-    def summarize(folder: Path) -> dict:
-        return sft_row(folder, args.seed) if args.stage == "sft" else rl_row(folder, args.seed, models)
-
-    table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f)} for n, f in folders.items()])
+    summarize = sft_row if args.stage == "sft" else rl_row
+    table = pd.DataFrame([{"variant": n, "exit": codes[n], **summarize(f, args.seed, models)}
+                          for n, f in folders.items()])
     print(table.round(3).to_string(index=False))
 
 
