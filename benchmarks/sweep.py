@@ -7,13 +7,13 @@ Run from the repository root after a nano run (or after the stages upstream of S
 
 The variants file maps a variant's name to config overrides (merged on top of the nano default, as ``--configfile``
 merges). Each variant runs in its own folder ``results/sweeps/<stage>/<name>`` (``rl_<arm>`` for an arm other than
-``rl_only``), holding copies (times kept) of the source run's task files, base model and samples (for ``rl``, also
-its SFT data and models), so that Snakemake re-runs only what the overrides touch: for ``sft``, the SFT datasets,
-the SkillFactory and STaR SFT models and their evaluation; for ``rl``, one arm's GRPO (``--arm``, default
-``rl_only``) and its evaluation, from the source's SFT model where the arm has one; the arm's starting model is
-evaluated in each variant's own settings. Variants run ``--jobs`` at a time, all with training seed ``--seed``
-(folders of seeds other than 0 are under ``results/sweeps/<stage>/seed<k>/``). The script prints one row per variant
-with the stage targets of docs/nano-world.md; nothing asserts.
+``rl_only``), holding copies (times kept) of the source run's task files, base model and samples (for an RL arm that
+starts from SFT, also its SFT data and models), so that Snakemake re-runs only what the overrides touch: for
+``sft``, the SFT datasets, the SkillFactory and STaR SFT models and their evaluation; for ``rl``, one arm's GRPO
+(``--arm``, default ``rl_only``) and its evaluation, from the source's SFT model where the arm has one; the arm's
+starting model is evaluated in each variant's own settings. Variants run ``--jobs`` at a time, all with training
+seed ``--seed`` (folders of seeds other than 0 are under ``results/sweeps/<stage>/seed<k>/``). The script prints one
+row per variant with the stage targets of docs/nano-world.md; nothing asserts.
 
 A variant that changes ``train_set`` changes the questions the pretraining corpus leaves out, so Snakemake would
 pretrain a new base model. ``--keep-base`` keeps the source's instead: it regenerates the question sets, then reruns
@@ -62,7 +62,7 @@ def prepare(source: Path, folder: Path, parts: list, overrides: dict, threads: i
 
 
 def run(models: list, source: Path, folder: Path, overrides: dict, threads: int, seed: int, keep_base: bool) -> int:
-    parts = UPSTREAM + (SFT_UPSTREAM if models[-1][0] == "rl" else [])  # the rl stage keeps the SFT models
+    parts = UPSTREAM + (SFT_UPSTREAM if models[0][0] == "sft" else [])  # an RL arm from SFT keeps the source's
     prepare(source, folder, parts, overrides, threads, seed)
     targets = [EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in models]
     command = ["snakemake", "-s", str(ROOT / "Snakefile"), "--directory", str(folder), "--configfile",
