@@ -101,6 +101,23 @@ def selected_eval_sets(config: dict) -> dict:
     return {name: config["eval_sets"][name] for name in config["evaluation"]["sets"]}
 
 
+def typed_overrides(value):
+    """``--config`` values read as a config file reads them: Snakemake parses a nested value (``seeds=[0,1,2]``,
+    ``grpo={max_steps: 24}``) with YAML's base loader, which keeps every scalar a string, so each string is read
+    again with :func:`yaml.safe_load` where that gives a number, a boolean or null."""
+    if isinstance(value, dict):
+        return {key: typed_overrides(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed_overrides(item) for item in value]
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return parsed if parsed is None or isinstance(parsed, (bool, int, float)) else value
+    return value
+
+
 def validate_config(config: dict, schema_path: str) -> None:
     """Raise :class:`ConfigError` listing every problem; cross-key rules run only on a schema-valid config."""
     with open(schema_path) as f:

@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)  # the checkout's package, also where it is not installed
-from skillfactory.config import selected_eval_sets, validate_config
+from snakemake.utils import update_config
+
+from skillfactory.config import selected_eval_sets, typed_overrides, validate_config
 from skillfactory.fingerprint import code_fingerprint
 from skillfactory.traces import samples_needed
 
+update_config(config, typed_overrides(workflow.config_settings.overwrite_config))
 validate_config(config, str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"))
 config["eval_sets"] = selected_eval_sets(config)
 
