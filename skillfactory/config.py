@@ -6,6 +6,8 @@ two keys. Every error names the offending key as a dotted path, so that a typo i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import jsonschema
 import yaml
 
@@ -103,13 +105,13 @@ def selected_eval_sets(config: dict) -> dict:
 
 def typed_overrides(value):
     """``--config`` values read as a config file reads them: Snakemake parses a nested value (``seeds=[0,1,2]``,
-    ``grpo={max_steps: 24}``) with YAML's base loader, which keeps every scalar a string, so each string is read
-    again with :func:`yaml.safe_load` where that gives a number, a boolean or null."""
-    if isinstance(value, dict):
+    ``grpo={max_steps: 24}``) with YAML's base loader, which keeps every scalar a string, so each non-empty string is
+    read again with :func:`yaml.safe_load` where that gives a number, a boolean or null."""
+    if isinstance(value, Mapping):
         return {key: typed_overrides(item) for key, item in value.items()}
     if isinstance(value, list):
         return [typed_overrides(item) for item in value]
-    if isinstance(value, str):
+    if isinstance(value, str) and value:
         try:
             parsed = yaml.safe_load(value)
         except yaml.YAMLError:

@@ -150,6 +150,7 @@ def test_bad_config_names_the_key(mutate, key):
         ("evaluation={sets: [countdown3], budget_forcing: {phrase: 'Wait: 2 more.'}}",
          {"evaluation": {"sets": ["countdown3"], "budget_forcing": {"phrase": "Wait: 2 more."}}}),
         ("base_model=results/models/base", {"base_model": "results/models/base"}),
+        ("pretrain={style_openings: {original: ''}}", {"pretrain": {"style_openings": {"original": ""}}}),
     ],
 )
 def test_command_line_values_are_read_as_a_config_file_reads_them(entry, expected):

@@ -72,10 +72,11 @@ def test_fine_tuning_jobs_take_their_own_threads(tmp_path):
 
 
 def test_config_values_on_the_command_line_are_typed(tmp_path):
-    """``--config seeds=[0,1,2]`` trains every model with three seeds, and a nested number stays a number."""
+    """``--config seeds=[0,1,2]`` trains every model with three seeds and a nested number stays a number, beside a
+    ``--configfile`` whose own values (the smoke config's empty style openings among them) stay as written."""
     workdir = copy_workflow(tmp_path)
-    result = snakemake(workdir, "-n", "-p", "--config", "seeds=[0,1,2]", "grpo={max_steps: 3}")
-    arms = load_yaml(workdir / "config" / "config.yaml")["arms"]
+    result = snakemake(workdir, "-n", "-p", *SMOKE, "--config", "seeds=[0,1,2]", "grpo={max_steps: 3}")
+    arms = {**load_yaml(workdir / "config" / "config.yaml")["arms"], **load_yaml(workdir / SMOKE[1]).get("arms", {})}
     assert planned_jobs(result)["train_grpo"] == 3 * len(arms)
     assert set(re.findall(r'"max_steps": (\w+)', result.stdout)) == {"3"}
 

@@ -13,7 +13,7 @@ from skillfactory.config import selected_eval_sets, typed_overrides, validate_co
 from skillfactory.fingerprint import code_fingerprint
 from skillfactory.traces import samples_needed
 
-update_config(config, typed_overrides(workflow.config_settings.overwrite_config))
+update_config(config, typed_overrides(workflow.config_settings.config))  # --config only, not --configfile
 validate_config(config, str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"))
 config["eval_sets"] = selected_eval_sets(config)
 
