@@ -3,11 +3,10 @@
 import copy
 
 import pytest
+from snakemake.cli import parse_config
 from snakemake.utils import update_config
 
 from support import ROOT, SCHEMA, load_script, load_yaml
-from snakemake.cli import parse_config
-
 from skillfactory.config import ConfigError, selected_eval_sets, typed_overrides, validate_config
 
 DEFAULT = load_yaml(ROOT / "config" / "config.yaml")
