@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from skillfactory.stages.evaluate import model_label
 from skillfactory.stages.make_tables import Analysis, load_scores
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,11 +123,10 @@ def rl_row(folder: Path, seed: int, models: list) -> dict:
     paths = [folder / EVAL.format(stage=s, name=n, seed=seed, file="scores.csv") for s, n in models]
     if not all(p.exists() for p in paths):
         return {}
-    (start_stage, start), (_, arm) = models
+    start, rl = (model_label({"stage": s, "name": n}) for s, n in models)
     analysis = Analysis(load_scores(paths), {"analysis": {"bootstrap_resamples": 2000, "ci_level": 0.95}, "seed": 0})
-    start_model = "base" if start_stage == "base" else f"sft/{start}"
-    diff = analysis.difference("accuracy", (f"rl/{arm}", None), (start_model, None), ["countdown3"])
-    curves = pd.read_csv(folder / f"results/models/rl/{arm}/seed{seed}/curves.csv")
+    diff = analysis.difference("accuracy", (rl, None), (start, None), ["countdown3"])
+    curves = pd.read_csv(folder / f"results/models/{rl}/seed{seed}/curves.csv")
     reward = curves["reward"].dropna()
     return {"cd3_gain": diff.estimate, "low": diff.low, "high": diff.high,
             "reward_first_10": reward.head(10).mean(), "reward_last_10": reward.tail(10).mean()}

@@ -76,8 +76,9 @@ def test_config_values_on_the_command_line_are_typed(tmp_path):
     ``--configfile`` whose own values (the smoke config's empty style openings among them) stay as written."""
     workdir = copy_workflow(tmp_path)
     result = snakemake(workdir, "-n", "-p", *SMOKE, "--config", "seeds=[0,1,2]", "grpo={max_steps: 3}")
-    arms = {**load_yaml(workdir / "config" / "config.yaml")["arms"], **load_yaml(workdir / SMOKE[1]).get("arms", {})}
-    assert planned_jobs(result)["train_grpo"] == 3 * len(arms)
+    config = load_yaml(workdir / "config" / "config.yaml")
+    update_config(config, load_yaml(workdir / SMOKE[1]))
+    assert planned_jobs(result)["train_grpo"] == 3 * len(config["arms"])
     assert set(re.findall(r'"max_steps": (\w+)', result.stdout)) == {"3"}
 
 
