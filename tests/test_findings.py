@@ -12,7 +12,7 @@ from skillfactory.stages import findings
 from skillfactory.stages.findings import AS_IN_PAPER, CONTRADICTED, INCONCLUSIVE, NOT_MEASURED, NOT_REPRODUCED, NOT_TESTED
 from skillfactory.stages.findings import OPPOSITE, REPORTED, REPRODUCED, claim_verdict, comparison_status
 
-PARAMS = {"seeds": [0, 1], "ci_level": 0.95, "bootstrap_resamples": 500}
+PARAMS = {"seeds": [0, 1], "ci_level": 0.95, "bootstrap_resamples": 500, "training_sets": ["countdown3"]}
 NAN = float("nan")
 
 
@@ -32,11 +32,27 @@ def claims_frame(claim1=(0.10, 0.04, 0.16), claim3=(0.02, -0.01, 0.05)):
     return frame.assign(difference=frame["comparison"].str.contains(" minus "))
 
 
-def regenerate(tmp_path, frame):
+def generalisation_frame(rl_only=(-0.03, -0.11, 0.06), skillfactory=(0.0, -0.09, 0.09)):
+    """A generalisation table like make_tables writes: each arm before and after RL on Countdown-3 and -4, with
+    RL's change (``(estimate, low, high)``) on its post-RL rows."""
+    rows = []
+    for arm, start, change in (("rl_only", "base", rl_only), ("skillfactory", "sft/skillfactory", skillfactory)):
+        for eval_set in ("countdown3", "countdown4"):
+            rows.append({"arm": arm, "phase": "pre-RL", "model": start, "eval_set": eval_set,
+                         "rl_change": NAN, "rl_change_low": NAN, "rl_change_high": NAN})
+            post = change if eval_set == "countdown3" else (0.2, 0.1, 0.3)
+            rows.append({"arm": arm, "phase": "post-RL", "model": f"rl/{arm}", "eval_set": eval_set,
+                         "rl_change": post[0], "rl_change_low": post[1], "rl_change_high": post[2]})
+    return pd.DataFrame(rows)
+
+
+def regenerate(tmp_path, frame, generalisation=None, params=PARAMS):
     frame.to_csv(tmp_path / "claims.csv", index=False)
+    (generalisation_frame() if generalisation is None else generalisation).to_csv(
+        tmp_path / "generalisation.csv", index=False)
     md, page = tmp_path / "findings.md", tmp_path / "findings.html"
-    findings.main(["--claims", str(tmp_path / "claims.csv"), "--markdown", str(md), "--html", str(page),
-                   "--params", json.dumps(PARAMS)])
+    findings.main(["--claims", str(tmp_path / "claims.csv"), "--generalisation", str(tmp_path / "generalisation.csv"),
+                   "--markdown", str(md), "--html", str(page), "--params", json.dumps(params)])
     return md.read_text(), page.read_text()
 
 
@@ -69,11 +85,38 @@ def test_findings_of_the_same_table_are_identical(tmp_path):
 
 
 def test_an_empty_claims_table_leaves_every_claim_untested(tmp_path):
-    (tmp_path / "claims.csv").write_text("")
+    for table in ("claims.csv", "generalisation.csv"):
+        (tmp_path / table).write_text("")
     md = tmp_path / "f.md"
-    findings.main(["--claims", str(tmp_path / "claims.csv"), "--markdown", str(md), "--html", str(tmp_path / "f.html"),
-                   "--params", json.dumps(PARAMS)])
+    findings.main(["--claims", str(tmp_path / "claims.csv"), "--generalisation", str(tmp_path / "generalisation.csv"),
+                   "--markdown", str(md), "--html", str(tmp_path / "f.html"), "--params", json.dumps(PARAMS)])
     assert md.read_text().count("Verdict: not tested") == len(findings.CLAIMS)
+    assert "Whether RL changed the models on the training task is not measured" in md.read_text()
+
+
+def test_findings_say_whether_rl_changed_each_arm_on_the_training_set(tmp_path):
+    md, page = regenerate(tmp_path, claims_frame())
+    intro = md.split("| claim |")[0]
+    assert "RL raised no arm's accuracy on the training task (countdown3) beyond its interval" in intro
+    rl = md.split("## What RL changed on the training task\n")[1].split("\n## ")[0]
+    assert "rl_only: rl/rl_only minus base on countdown3: -0.030, 95% interval [-0.110, +0.060]" in rl
+    assert "skillfactory: rl/skillfactory minus sft/skillfactory on countdown3" in rl
+    assert "countdown4" not in rl  # only the sets of the training questions' size
+    assert "What RL changed on the training task" in page
+
+    md, _ = regenerate(tmp_path, claims_frame(), generalisation_frame(rl_only=(0.1, 0.04, 0.16)))
+    assert "RL raised the accuracy on the training task (countdown3) of rl_only beyond its interval, of no other" in md
+    assert "rl/rl_only minus base on countdown3: +0.100, 95% interval [+0.040, +0.160] → raised" in md
+    md, _ = regenerate(tmp_path, claims_frame(), generalisation_frame((0.1, 0.04, 0.16), (-0.1, -0.2, -0.01)))
+    assert "of rl_only beyond its interval, of no other arm. It lowered that of skillfactory." in md
+    md, _ = regenerate(tmp_path, claims_frame(), generalisation_frame((0.1, 0.04, 0.16), (0.1, 0.02, 0.2)))
+    assert "RL raised every arm's accuracy on the training task (countdown3) beyond its interval." in md
+
+
+def test_without_an_evaluation_set_of_the_training_size_rls_effect_is_not_measured(tmp_path):
+    md, _ = regenerate(tmp_path, claims_frame(), params={**PARAMS, "training_sets": []})
+    assert "Whether RL changed the models on the training task is not measured" in md
+    assert "## What RL changed" not in md
 
 
 finite = st.integers(-64, 64).map(lambda i: i / 64)  # dyadic: mirroring around the null stays exact

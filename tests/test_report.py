@@ -96,9 +96,10 @@ def build_report(tmp_path, accuracy, **kwargs):
     tables = tmp_path / "tables"
     make_tables.main(["--scores", ",".join(paths), "--budget-scores", ",".join(budget), "--out-dir", str(tables),
                       "--params", json.dumps(PARAMS)])
-    findings.main(["--claims", str(tables / "claims.csv"), "--markdown", str(tmp_path / "findings.md"),
-                   "--html", str(tmp_path / "findings.html"),
-                   "--params", json.dumps({"seeds": [0, 1], "ci_level": 0.95, "bootstrap_resamples": 300})])
+    findings.main(["--claims", str(tables / "claims.csv"), "--generalisation", str(tables / "generalisation.csv"),
+                   "--markdown", str(tmp_path / "findings.md"), "--html", str(tmp_path / "findings.html"),
+                   "--params", json.dumps({"seeds": [0, 1], "ci_level": 0.95, "bootstrap_resamples": 300,
+                                           "training_sets": ["countdown3"]})])
     return tables, (tmp_path / "findings.md").read_text()
 
 
@@ -148,6 +149,7 @@ def test_known_effects_are_found_with_intervals_on_the_right_side(paper_world):
     assert budget.loc[("rl/skillfactory", 2), "gain_low"] > 0 and budget.loc[("base", 0), "gain"] == 0
     for claim in (1, 2, 3, 4):
         assert "Verdict: reproduced" in claim_section(text, claim), claim_section(text, claim)
+    assert "RL raised every arm's accuracy on the training task (countdown3) beyond its interval." in text
 
 
 def test_a_world_without_any_success_reproduces_nothing(tmp_path):
@@ -157,6 +159,7 @@ def test_a_world_without_any_success_reproduces_nothing(tmp_path):
     assert (decisive[["estimate", "low", "high"]] == 0).all().all()
     for claim in (1, 3, 4):
         assert "Verdict: not reproduced" in claim_section(text, claim)
+    assert "RL raised no arm's accuracy on the training task (countdown3) beyond its interval" in text
     # a model that writes no verdict has no verdict accuracy and nothing to act on: claim 2 cannot be tested
     assert claims[(claims["role"] == "decisive") & (claims["claim"] == 2)]["estimate"].isna().all()
     assert "Verdict: not tested" in claim_section(text, 2)
@@ -263,14 +266,17 @@ def test_smoke_findings_are_regenerated_from_its_claims_table(smoke_run, tmp_pat
     claims = pd.read_csv(results / "tables" / "claims.csv")
     assert set(claims["claim"]) == {1, 2, 3, 4}
     text = (results / "findings.md").read_text()
-    params = json.dumps({"seeds": [0], "ci_level": 0.95, "bootstrap_resamples": 200})
-    findings.main(["--claims", str(results / "tables" / "claims.csv"), "--markdown", str(tmp_path / "f.md"),
-                   "--html", str(tmp_path / "f.html"), "--params", params])
+    # smoke trains on Countdown-2 and evaluates Countdown-3 to -6: no set measures RL on the training questions
+    assert "Whether RL changed the models on the training task is not measured" in text
+    params = json.dumps({"seeds": [0], "ci_level": 0.95, "bootstrap_resamples": 200, "training_sets": []})
+    generalisation = str(results / "tables" / "generalisation.csv")
+    findings.main(["--claims", str(results / "tables" / "claims.csv"), "--generalisation", generalisation,
+                   "--markdown", str(tmp_path / "f.md"), "--html", str(tmp_path / "f.html"), "--params", params])
     assert (tmp_path / "f.md").read_text() == text
     claims.loc[claims["role"] == "decisive", ["estimate", "low", "high"]] = [0.5, 0.4, 0.6]
     claims.to_csv(tmp_path / "changed.csv", index=False)
-    findings.main(["--claims", str(tmp_path / "changed.csv"), "--markdown", str(tmp_path / "g.md"),
-                   "--html", str(tmp_path / "g.html"), "--params", params])
+    findings.main(["--claims", str(tmp_path / "changed.csv"), "--generalisation", generalisation,
+                   "--markdown", str(tmp_path / "g.md"), "--html", str(tmp_path / "g.html"), "--params", params])
     changed = (tmp_path / "g.md").read_text()
     # balanced verdict accuracy [0.4, 0.6] contains chance: claim 2 is not reproduced, the three others are
     assert changed != text and changed.count("Verdict: reproduced") == 3 and "Verdict: not reproduced" in changed

@@ -2,7 +2,8 @@
 
 Nothing here is hand-written about the results: for each of the paper's claims the verdict follows from the
 intervals of its comparisons in ``claims.csv`` (see :mod:`skillfactory.stages.make_tables`), so regenerating after any
-change of the numbers changes the text accordingly.
+change of the numbers changes the text accordingly. The claims are about models that RL has trained, so the findings
+first say, from ``generalisation.csv``, whether RL changed each arm on the training task beyond its interval.
 
 A comparison is *as in the paper* when its whole interval lies on the paper's side of the value of no effect,
 *opposite* when it lies wholly on the other side, *inconclusive* when it contains that value, and *not measured* when
@@ -97,14 +98,51 @@ def interval_scope(seeds: list[int]) -> str:
     return f"over questions and training seeds (seeds {', '.join(map(str, seeds))})"
 
 
-def blocks(claims: list[dict], params: dict) -> list[tuple[str, object]]:
+RL_EFFECT = {1: "raised", -1: "lowered", 0: "no change the interval resolves", None: "not measured"}
+
+
+def rl_effect(generalisation: list[dict], training_sets: list[str], level: float) -> tuple[str, list[str]]:
+    """Whether RL changed each arm on the evaluation sets of the training questions (RL model minus the model it
+    started from): a summary sentence, and one line per arm and set."""
+    starts = {r["arm"]: r["model"] for r in generalisation if r["phase"] == "pre-RL"}
+    rows = [r for r in generalisation if r["phase"] == "post-RL" and r["eval_set"] in training_sets]
+    if not rows:
+        return ("Whether RL changed the models on the training task is not measured: no evaluation set has the "
+                "training questions' task and size."), []
+    effects, lines = {}, []
+    for r in rows:
+        estimate, low, high = r["rl_change"], r["rl_change_low"], r["rl_change_high"]
+        effects[r["arm"]] = effect = side(estimate, low, high, 0.0)
+        lines.append(
+            f"{r['arm']}: {r['model']} minus {starts.get(r['arm'], 'its starting model')} on {r['eval_set']}: "
+            f"{number(estimate, True)}, {level:.0%} interval [{number(low, True)}, {number(high, True)}] → "
+            f"{RL_EFFECT[effect]}"
+        )
+    where = f"the training task ({', '.join(dict.fromkeys(r['eval_set'] for r in rows))})"
+    raised = [arm for arm, effect in effects.items() if effect == 1]
+    lowered = [arm for arm, effect in effects.items() if effect == -1]
+    if not raised:
+        summary = (f"RL raised no arm's accuracy on {where} beyond its interval, so the comparisons after RL below "
+                   "compare, in effect, the models RL started from, while the paper's claims are about models that "
+                   "RL has trained.")
+    elif len(raised) == len(effects):
+        summary = f"RL raised every arm's accuracy on {where} beyond its interval."
+    else:
+        summary = f"RL raised the accuracy on {where} of {', '.join(raised)} beyond its interval, of no other arm."
+    if lowered:
+        summary += f" It lowered that of {', '.join(lowered)}."
+    return summary, lines
+
+
+def blocks(claims: list[dict], generalisation: list[dict], params: dict) -> list[tuple[str, object]]:
     """The document as (kind, content) blocks, rendered to Markdown and to HTML alike."""
     level = params["ci_level"]
+    rl_summary, rl_lines = rl_effect(generalisation, params["training_sets"], level)
     doc = [
         ("h1", "Findings: does this run reproduce SkillFactory's claims?"),
         (
             "p",
-            f"Generated from the claims table of this run, never written by hand. Every number is a point estimate "
+            f"Generated from the claims and generalisation tables of this run, never written by hand. Every number is a point estimate "
             f"with its {level:.0%} percentile bootstrap interval ({params['bootstrap_resamples']} resamples) "
             f"{interval_scope(params['seeds'])}; differences between models are paired. A comparison counts for a "
             "claim only when its whole interval lies on the paper's side of no effect.",
@@ -126,7 +164,8 @@ def blocks(claims: list[dict], params: dict) -> list[tuple[str, object]]:
             ("strong", f"Verdict: {VERDICT_TEXT[verdict]}."),
             ("ul", [comparison_line(r, level) for r in rows]),
         ]
-    return doc + [("table", (["claim", "statement", "verdict"], verdicts))] + sections
+    rl_section = [("h2", "What RL changed on the training task"), ("ul", rl_lines)] if rl_lines else []
+    return doc + [("p", rl_summary), ("table", (["claim", "statement", "verdict"], verdicts))] + rl_section + sections
 
 
 def to_markdown(doc) -> str:
@@ -175,9 +214,9 @@ def to_html(doc) -> str:
 
 
 def main(argv=None) -> None:
-    args = parse_stage_args(__doc__, ["claims", "markdown", "html"], argv)
+    args = parse_stage_args(__doc__, ["claims", "generalisation", "markdown", "html"], argv)
     claims = read_table(args.claims).to_dict("records")
-    doc = blocks(claims, args.params)
+    doc = blocks(claims, read_table(args.generalisation).to_dict("records"), args.params)
     Path(args.markdown).write_text(to_markdown(doc))
     Path(args.html).write_text(to_html(doc))
 

@@ -167,6 +167,12 @@ def n_numbers(spec):
     return spec["params"].get("n_numbers")
 
 
+def training_size_sets():
+    """The evaluation sets of the training questions' task and size, on which RL's own effect is measured."""
+    train, sets = config["train_set"], config["eval_sets"]
+    return [name for name, spec in sets.items() if spec["task"] == train["task"] and n_numbers(spec) == n_numbers(train)]
+
+
 def analysis_sets():
     """Which evaluation sets the comparisons pool: the training task's sets (in domain), those with more numbers
     than the training questions (harder), and the other tasks' sets (out of domain); and the budget-forced sets."""

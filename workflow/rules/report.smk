@@ -82,6 +82,7 @@ rule make_figures:
 rule findings:
     input:
         claims=f"{TABLES_DIR}/claims.csv",
+        generalisation=f"{TABLES_DIR}/generalisation.csv",
     output:
         markdown=f"{RESULTS}/findings.md",
         page=report(f"{RESULTS}/findings.html", caption="../report/findings.rst", category="Findings"),
@@ -91,6 +92,7 @@ rule findings:
                 "seeds": config["seeds"],
                 "ci_level": config["analysis"]["ci_level"],
                 "bootstrap_resamples": config["analysis"]["bootstrap_resamples"],
+                "training_sets": training_size_sets(),
             }
         ),
     conda:
@@ -98,4 +100,8 @@ rule findings:
     log:
         f"{RESULTS}/logs/findings.log",
     shell:
-        stage_shell("findings", "--claims {input.claims} --markdown {output.markdown} --html {output.page}")
+        stage_shell(
+            "findings",
+            "--claims {input.claims} --generalisation {input.generalisation} --markdown {output.markdown} "
+            "--html {output.page}",
+        )
