@@ -109,18 +109,19 @@ def rl_effect(generalisation: list[dict], training_sets: list[str], level: float
     if not rows:
         return ("Whether RL changed the models on the training task is not measured: no evaluation set has the "
                 "training questions' task and size."), []
-    effects, lines = {}, []
+    effects, lines = {}, []  # arm -> where its interval lies on each such set
     for r in rows:
         estimate, low, high = r["rl_change"], r["rl_change_low"], r["rl_change_high"]
-        effects[r["arm"]] = effect = side(estimate, low, high, 0.0)
+        effect = side(estimate, low, high, 0.0)
+        effects.setdefault(r["arm"], []).append(effect)
         lines.append(
             f"{r['arm']}: {r['model']} minus {starts.get(r['arm'], 'its starting model')} on {r['eval_set']}: "
             f"{number(estimate, True)}, {level:.0%} interval [{number(low, True)}, {number(high, True)}] → "
             f"{RL_EFFECT[effect]}"
         )
     where = f"the training task ({', '.join(dict.fromkeys(r['eval_set'] for r in rows))})"
-    raised = [arm for arm, effect in effects.items() if effect == 1]
-    lowered = [arm for arm, effect in effects.items() if effect == -1]
+    raised = [arm for arm, found in effects.items() if all(e == 1 for e in found)]
+    lowered = [arm for arm, found in effects.items() if all(e == -1 for e in found)]
     if not raised:
         summary = (f"RL raised no arm's accuracy on {where} beyond its interval, so the comparisons after RL below "
                    "compare, in effect, the models RL started from, while the paper's claims are about models that "
@@ -142,10 +143,10 @@ def blocks(claims: list[dict], generalisation: list[dict], params: dict) -> list
         ("h1", "Findings: does this run reproduce SkillFactory's claims?"),
         (
             "p",
-            f"Generated from the claims and generalisation tables of this run, never written by hand. Every number is a point estimate "
-            f"with its {level:.0%} percentile bootstrap interval ({params['bootstrap_resamples']} resamples) "
-            f"{interval_scope(params['seeds'])}; differences between models are paired. A comparison counts for a "
-            "claim only when its whole interval lies on the paper's side of no effect.",
+            f"Generated from the claims and generalisation tables of this run, never written by hand. Every number "
+            f"is a point estimate with its {level:.0%} percentile bootstrap interval ({params['bootstrap_resamples']} "
+            f"resamples) {interval_scope(params['seeds'])}; differences between models are paired. A comparison "
+            "counts for a claim only when its whole interval lies on the paper's side of no effect.",
         ),
     ]
     verdicts, sections = [], []

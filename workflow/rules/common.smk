@@ -170,7 +170,9 @@ def n_numbers(spec):
 def training_size_sets():
     """The evaluation sets of the training questions' task and size, on which RL's own effect is measured."""
     train, sets = config["train_set"], config["eval_sets"]
-    return [name for name, spec in sets.items() if spec["task"] == train["task"] and n_numbers(spec) == n_numbers(train)]
+    return [
+        name for name, spec in sets.items() if spec["task"] == train["task"] and n_numbers(spec) == n_numbers(train)
+    ]
 
 
 def analysis_sets():
