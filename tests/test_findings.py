@@ -151,3 +151,11 @@ def test_status_depends_only_on_where_the_interval_lies(a, b, null, expected):
 )
 def test_claim_verdict(statuses, verdict):
     assert claim_verdict(statuses) == verdict
+
+
+def test_an_arm_counts_as_raised_only_where_rl_raised_it_on_every_set_of_the_training_size(tmp_path):
+    params = {**PARAMS, "training_sets": ["countdown3", "countdown4"]}  # every arm is raised on countdown4
+    md, _ = regenerate(tmp_path, claims_frame(), params=params)
+    assert "RL raised no arm's accuracy on the training task (countdown3, countdown4) beyond its interval" in md
+    md, _ = regenerate(tmp_path, claims_frame(), generalisation_frame(rl_only=(0.1, 0.04, 0.16)), params=params)
+    assert "(countdown3, countdown4) of rl_only beyond its interval, of no other arm." in md
