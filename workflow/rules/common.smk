@@ -169,10 +169,8 @@ def n_numbers(spec):
 
 def training_size_sets():
     """The evaluation sets of the training questions' task and size, on which RL's own effect is measured."""
-    train, sets = config["train_set"], config["eval_sets"]
-    return [
-        name for name, spec in sets.items() if spec["task"] == train["task"] and n_numbers(spec) == n_numbers(train)
-    ]
+    size = n_numbers(config["train_set"])
+    return [name for name in analysis_sets()["in_domain_sets"] if n_numbers(config["eval_sets"][name]) == size]
 
 
 def analysis_sets():
