@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -157,13 +156,11 @@ def resumable(checkpoint_dir: str, params: dict, inputs: list[str]):
 PARALLEL_PREPARATION = 10_000
 
 
-def tokenize_untrained_ends(dataset, tokenizer, column: str, untrained_samples: bool = False):
+def tokenize_untrained_ends(dataset, tokenizer, column: str):
     """Conversational prompt-completion rows as TRL's ``SFTTrainer`` tokenizes them (``input_ids`` and a
     ``completion_mask`` over the assistant turn), except that in the rows where ``column`` is true the end-of-turn
     token and what follows it carry no loss. Such a row teaches its content but not where a response ends; TRL
-    trains on a dataset that already holds ``input_ids`` as it is. With ``untrained_samples``, the text inside every
-    trace's ``<sample>`` blocks (the base model's own attempts) carries no loss either, while the tags, the newlines
-    around the text, the reflections, the glue and the final answer do.
+    trains on a dataset that already holds ``input_ids`` as it is.
     """
     end = tokenizer.eos_token_id
 
@@ -177,28 +174,10 @@ def tokenize_untrained_ends(dataset, tokenizer, column: str, untrained_samples: 
         trained = len(full)
         if row[column] and end in full[len(prompt):]:
             trained = len(full) - 1 - full[::-1].index(end)
-        mask = [0] * len(prompt) + [1] * (trained - len(prompt)) + [0] * (len(full) - trained)
-        if untrained_samples:
-            for i in sample_text_positions(tokenizer, row["prompt"] + row["completion"], full):
-                mask[i] = 0
-        return {"input_ids": full, "completion_mask": mask}
+        return {"input_ids": full, "completion_mask": [0] * len(prompt) + [1] * (trained - len(prompt))
+                + [0] * (len(full) - trained)}
 
     return dataset.map(encode, remove_columns=dataset.column_names)
-
-
-SAMPLE_TEXT = re.compile(r"<sample>\n(.+?)\n</sample>", re.DOTALL)
-
-
-def sample_text_positions(tokenizer, messages: list[dict], full: list[int]) -> list[int]:
-    """Positions in ``full`` (the tokens of ``messages`` under the chat template) of the tokens that lie wholly
-    inside the text of a ``<sample>`` block. Raises if the rendered text does not tokenize to ``full``."""
-    text = tokenizer.apply_chat_template(messages, tokenize=False)
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    if encoded["input_ids"] != full:
-        raise ValueError("the chat template's text tokenizes differently from its tokens")
-    spans = [m.span(1) for m in SAMPLE_TEXT.finditer(text)]
-    return [i for i, (start, stop) in enumerate(encoded["offset_mapping"])
-            if any(a <= start and stop <= b for a, b in spans)]
 
 
 class PackedRowsCollator(DataCollatorForLanguageModeling):

@@ -205,27 +205,6 @@ def test_marked_rows_leave_their_end_out_of_the_loss(tmp_path):
         assert mine["labels"] == (untrained if mark else theirs["labels"])
 
 
-def test_untrained_samples_leave_only_the_attempts_text_out_of_the_loss():
-    """With ``untrained_samples`` a trace's attempts carry no loss and everything else of the completion (tags,
-    reflections, glue, final answer, end of turn) keeps the loss it had; rows without samples are unchanged."""
-    _, tokenizer = tiny_model_and_tokenizer()
-    prompt = [{"role": "user", "content": "Numbers: 3 7 12\nTarget: 33"}]
-    trace = ("<think>\n<sample>\n3 * 7 = 21\n</sample>\n<reflect>\nno\n</reflect>\nAgain.\n"
-             "<sample>\n21 + 12 = 33\n</sample>\n</think>\n<answer>\n3 * 7 + 12\n</answer>")
-    rows = Dataset.from_list([{"prompt": prompt, "completion": [{"role": "assistant", "content": text}], "end": False}
-                              for text in (trace, "<answer>\n3 * 7 + 12\n</answer>")])
-    whole, masked = (tokenize_untrained_ends(rows, tokenizer, "end", flag) for flag in (False, True))
-    for plain, ours in zip(whole, masked):
-        assert ours["input_ids"] == plain["input_ids"]
-    assert masked[1] == whole[1]
-    ids, trained, kept = whole[0]["input_ids"], whole[0]["completion_mask"], masked[0]["completion_mask"]
-    dropped = [ids[k] for k in range(len(ids)) if trained[k] and not kept[k]]
-    assert tokenizer.decode(dropped).replace(" ", "") == "3*7=2121+12=33"
-    assert tokenizer.decode([ids[k] for k in range(len(ids)) if kept[k]]).replace(" ", "").startswith(
-        "<think>\n<sample>\n\n</sample>\n<reflect>\nno")
-    assert all(kept[k] <= trained[k] for k in range(len(ids)))
-
-
 @pytest.mark.parametrize("budget", [1, 40])
 def test_length_grouped_grpo_loss_gives_trls_log_probabilities_and_gradient(tmp_path, monkeypatch, budget):
     """The GRPO loss's forward passes in length-sorted groups cut after their longest completion (one row a pass,

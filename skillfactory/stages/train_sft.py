@@ -3,9 +3,8 @@
 The dataset is conversational prompt-completion, so the loss covers the assistant turn only. Output: a
 ``save_pretrained`` folder with the model, its tokenizer and ``curves.csv`` (loss, learning rate... per step).
 With ``recipe.lora`` set, LoRA adapters are trained and merged into the saved model. Replay rows of the kinds in
-``replay_untrained_ends`` carry no loss on their end-of-turn token (``sft_replay.untrained_ends``), and with
-``untrained_samples`` the attempts inside a trace's ``<sample>`` blocks carry none (``sft_data.<name>.sample_loss``).
-A killed run resumes from its last checkpoint (see :mod:`skillfactory.training`).
+``replay_untrained_ends`` carry no loss on their end-of-turn token (``sft_replay.untrained_ends``). A killed run
+resumes from its last checkpoint (see :mod:`skillfactory.training`).
 """
 
 from __future__ import annotations
@@ -32,8 +31,8 @@ def main(argv=None) -> None:
     untrained = p["replay_untrained_ends"]
     dataset = dataset.map(lambda row: {"untrained_end": row.get("replay") in untrained}).select_columns(
         ["prompt", "completion", "untrained_end"])
-    if any(dataset["untrained_end"]) or p["untrained_samples"]:
-        dataset = tokenize_untrained_ends(dataset, tokenizer, "untrained_end", p["untrained_samples"])
+    if any(dataset["untrained_end"]):
+        dataset = tokenize_untrained_ends(dataset, tokenizer, "untrained_end")
     else:  # TRL tokenizes it
         dataset = dataset.select_columns(["prompt", "completion"])
     with resumable(args.checkpoints, p, [args.data, name]) as resume:

@@ -12,7 +12,6 @@ rule train_sft:
                 **model_params("base", "base"),
                 "recipe": config["sft"],
                 "replay_untrained_ends": config["sft_replay"]["untrained_ends"],
-                "untrained_samples": config["sft_data"][w.dataset].get("sample_loss") is False,
             }
         ),
         checkpoints=lambda w: checkpoint_dir(f"train_sft/{w.dataset}/seed{w.seed}"),
