@@ -80,14 +80,14 @@ def cross_checks(config: dict) -> list[str]:
                 errors.append(
                     f"config key 'sft_data.{name}.min_kept_answers': more than the samples per question of its styles"
                 )
-    for arm, spec in config["arms"].items():
+    for arm, spec in selected_arms(config).items():
         if spec["sft_data"] is not None and spec["sft_data"] not in datasets:
             errors.append(f"config key 'arms.{arm}.sft_data': must be null or a dataset in sft_data")
     if not set(config["evaluation"]["budget_forcing"]["eval_sets"]) <= set(config["evaluation"]["sets"]):
         errors.append("config key 'evaluation.budget_forcing.eval_sets': must name sets of evaluation.sets")
     for role in ("skillfactory_arm", "baseline_arm"):
-        if config["analysis"][role] not in config["arms"]:
-            errors.append(f"config key 'analysis.{role}': must name one of arms")
+        if config["analysis"][role] not in selected_arms(config):
+            errors.append(f"config key 'analysis.{role}': must name one of arms that is not null")
     if not set(config["sft_replay"]["styles"] or []) <= set(config["prompts"]["styles"]):
         errors.append("config key 'sft_replay.styles': must be null or names from prompts.styles")
     question_sets = {"train_set": config["train_set"], "rl_set": config["rl_set"], **config["eval_sets"]}
@@ -95,6 +95,12 @@ def cross_checks(config: dict) -> list[str]:
         if spec["task"] not in config["task_params"]:
             errors.append(f"config key '{name}.task': no task_params for task {spec['task']!r}")
     return errors
+
+
+def selected_arms(config: dict) -> dict:
+    """The RL arms a run trains: every entry of ``arms`` that is not null (null leaves an arm of the config it is
+    merged on out, e.g. to give only the two arms that claims 1 and 3 compare a long GRPO budget)."""
+    return {arm: spec for arm, spec in config["arms"].items() if spec is not None}
 
 
 def selected_eval_sets(config: dict) -> dict:

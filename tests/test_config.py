@@ -125,6 +125,7 @@ def test_each_scale_evaluates_exactly_the_sets_it_names():
         (lambda c: c["evaluation"]["budget_forcing"].__setitem__("eval_sets", ["gsm9k"]), "budget_forcing.eval_sets"),
         (lambda c: c["evaluation"]["sets"].append("gsm9k"), "evaluation.sets"),
         (lambda c: c["analysis"].__setitem__("baseline_arm", "nothing"), "analysis.baseline_arm"),
+        (lambda c: c["arms"].__setitem__("skillfactory", None), "analysis.skillfactory_arm"),
         (lambda c: c["pretrain"]["p_careful"].append(0.5), "pretrain.p_careful"),
         (lambda c: c["pretrain"]["style_openings"].__setitem__("poetry", ""), "pretrain.style_openings"),
         (lambda c: c["pretrain"]["style_openings"].__setitem__("plan", "{goal}"), "style_openings.plan"),

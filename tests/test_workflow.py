@@ -82,6 +82,18 @@ def test_config_values_on_the_command_line_are_typed(tmp_path):
     assert set(re.findall(r'"max_steps": (\w+)', result.stdout)) == {"3"}
 
 
+def test_null_arms_are_left_out(tmp_path):
+    """An arm set to null trains nothing: neither its GRPO nor an SFT model that only it starts from."""
+    result = snakemake(copy_workflow(tmp_path), "-n", "-p", "--config",
+                       "arms={star: null, no_reflection: null, random_order: null, single_prompt: null}")
+    assert result.returncode == 0, result.stderr
+    trained = {"train_sft": set(), "train_grpo": set()}
+    for rule, block in job_blocks(result):
+        if rule in trained:
+            trained[rule].update(re.findall(r"output: results/models/\w+/(\w+)/seed0", block))
+    assert trained == {"train_sft": {"skillfactory"}, "train_grpo": {"rl_only", "skillfactory"}}
+
+
 @pytest.mark.parametrize(
     "change, key",
     [

@@ -9,13 +9,14 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)  # the checkout's package, also where it is not installed
 from snakemake.utils import update_config
 
-from skillfactory.config import selected_eval_sets, typed_overrides, validate_config
+from skillfactory.config import selected_arms, selected_eval_sets, typed_overrides, validate_config
 from skillfactory.fingerprint import code_fingerprint
 from skillfactory.traces import samples_needed
 
 update_config(config, typed_overrides(workflow.config_settings.config))  # --config only, not --configfile
 validate_config(config, str(Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"))
 config["eval_sets"] = selected_eval_sets(config)
+config["arms"] = selected_arms(config)
 
 # Jobs run `python -m skillfactory.stages.<stage>` in whatever environment executes them (the driver's venv, a per-rule
 # conda env, a SLURM node): putting the checkout on PYTHONPATH makes the package importable in all of them.
