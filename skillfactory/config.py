@@ -80,13 +80,14 @@ def cross_checks(config: dict) -> list[str]:
                 errors.append(
                     f"config key 'sft_data.{name}.min_kept_answers': more than the samples per question of its styles"
                 )
-    for arm, spec in selected_arms(config).items():
+    arms = selected_arms(config)
+    for arm, spec in arms.items():
         if spec["sft_data"] is not None and spec["sft_data"] not in datasets:
             errors.append(f"config key 'arms.{arm}.sft_data': must be null or a dataset in sft_data")
     if not set(config["evaluation"]["budget_forcing"]["eval_sets"]) <= set(config["evaluation"]["sets"]):
         errors.append("config key 'evaluation.budget_forcing.eval_sets': must name sets of evaluation.sets")
     for role in ("skillfactory_arm", "baseline_arm"):
-        if config["analysis"][role] not in selected_arms(config):
+        if config["analysis"][role] not in arms:
             errors.append(f"config key 'analysis.{role}': must name one of arms that is not null")
     if not set(config["sft_replay"]["styles"] or []) <= set(config["prompts"]["styles"]):
         errors.append("config key 'sft_replay.styles': must be null or names from prompts.styles")
